@@ -42,6 +42,8 @@ export const modelEntrySchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
   source: sourceSchema,
   mirrorPath: z.string().optional(),
+  /** A file in the mirror produced independently (e.g. by another converter), for equivalence tests only. */
+  referencePath: z.string().optional(),
   io: z.object({ input: tensorSpecSchema, output: tensorSpecSchema }),
   /** model input = pixel (0..255) * scale + offset */
   normalization: z.object({ scale: z.number(), offset: z.number() }),
