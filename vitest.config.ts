@@ -1,4 +1,9 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+// The teachers are resolved from a mirror during development and CI (never copied into the repository).
+const sharedModels = new URL('../shared/models', import.meta.url).pathname;
+const mirror = process.env.DEEPPHOTO_MODELS_MIRROR ?? (existsSync(sharedModels) ? sharedModels : undefined);
 
 export default defineConfig({
   test: {
@@ -7,6 +12,6 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    env: mirror ? { DEEPPHOTO_MODELS_MIRROR: mirror } : {},
   },
 });

@@ -61,7 +61,8 @@ function checked(entry: ModelEntry, path: string, expected: string | null): stri
  */
 export async function resolveModelPath(entry: ModelEntry, options: ResolveOptions = {}): Promise<string> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const mirrorDir = options.mirrorDir ?? process.env.DEEPPHOTO_MODELS_MIRROR;
+  // An explicit `mirrorDir: undefined` means no mirror, whatever the environment says.
+  const mirrorDir = 'mirrorDir' in options ? options.mirrorDir : process.env.DEEPPHOTO_MODELS_MIRROR;
 
   if (entry.source.kind === 'repo') {
     const path = join(MODELS_DIR, entry.source.path);

@@ -14,6 +14,13 @@ export interface RefineOptions {
   radius?: number;
   /** Regulariser: larger = smoother, less edge-following. For a 0..1 guide, 1e-3..1e-2 is typical. */
   epsilon?: number;
+  /**
+   * Contrast around 0.5 applied last: `(q - 0.5) * gain + 0.5`, clipped. The guided filter keeps the coarse mask's
+   * level away from edges (0.9 inside a person where it should be 1), which would leak style across the person;
+   * a gain of 2 restores sure regions while the edge stays as sharp or soft as the picture makes it. The 0.5 level
+   * set — and so the thresholded mask and its IoU — is unchanged by construction.
+   */
+  gain?: number;
 }
 
 export class MaskRefiner {
@@ -39,6 +46,7 @@ export class MaskRefiner {
     const [guide, p, meanI, meanP, a, b, tmp] = this.ensure(width, height) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
     const radius = options.radius ?? Math.max(2, Math.round(Math.max(width, height) / 160));
     const epsilon = options.epsilon ?? 4e-3;
+    const gain = options.gain ?? 2;
 
     this.resamplers
       .get({ srcWidth: lowRes.width, srcHeight: lowRes.height, dstWidth: width, dstHeight: height, channels: 1 })
@@ -66,7 +74,7 @@ export class MaskRefiner {
     boxMean(b, meanP, tmp, width, height, radius);
     const q = out.data;
     for (let i = 0; i < n; i++) {
-      const v = meanI[i]! * guide[i]! + meanP[i]!;
+      const v = (meanI[i]! * guide[i]! + meanP[i]! - 0.5) * gain + 0.5;
       q[i] = v < 0 ? 0 : v > 1 ? 1 : v;
     }
   }

@@ -1,0 +1,107 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { styleIdSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
+import type { PhotoContext } from '../context.ts';
+import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
+import { ThumbnailCache } from '../styles/thumbnails.ts';
+import { HttpError } from './errors.ts';
+
+export interface HttpAppOptions {
+  photo: PhotoContext;
+  limits?: PhotoLimits;
+  /** Photo edits running or waiting at once; beyond it the server answers 503 busy instead of queueing forever. */
+  maxPendingEdits?: number;
+  logger?: boolean;
+}
+
+/**
+ * The HTTP face of the product: still-photo editing and the style list. Every failure becomes a JSON body
+ * `{error: {code, message}}` with a fitting status; nothing a client sends can take the process down.
+ */
+export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const limits = options.limits ?? DEFAULT_PHOTO_LIMITS;
+  const maxPending = options.maxPendingEdits ?? 4;
+  const { catalog, editor } = options.photo;
+  const thumbnails = new ThumbnailCache(editor);
+  let pendingEdits = 0;
+
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: limits.maxBytes + 1024 * 1024 });
+  await app.register(multipart, { limits: { fileSize: limits.maxBytes, files: 1, fields: 8, fieldSize: 1024 } });
+
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof HttpError) return reply.status(error.status).send(error.toBody());
+    if (error instanceof PhotoInputError) {
+      const status = error.code === 'too_large' ? 413 : 415;
+      return reply.status(status).send({ error: { code: error.code, message: error.message } });
+    }
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    const code = (error as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE' || status === 413) {
+      return reply.status(413).send({ error: { code: 'too_large', message: `upload exceeds ${limits.maxBytes} bytes` } });
+    }
+    if (status >= 400 && status < 500) {
+      return reply.status(status === 406 ? 415 : status).send({ error: { code: 'bad_request', message: (error as Error).message } });
+    }
+    app.log.error(error);
+    return reply.status(500).send({ error: { code: 'internal', message: 'internal error; the server is still running' } });
+  });
+
+  app.get('/api/health', async () => ({ ok: true }));
+
+  app.get('/api/styles', async (): Promise<{ styles: StyleInfo[]; targets: readonly string[] }> => ({
+    styles: catalog.list().map((look) => ({
+      id: look.id,
+      title: look.title,
+      tier: look.models.live ? 'live' : 'quality',
+      thumbnailUrl: `/api/styles/${look.id}/thumbnail.jpg`,
+    })),
+    targets: TARGETS,
+  }));
+
+  app.get<{ Params: { id: string } }>('/api/styles/:id/thumbnail.jpg', async (request, reply) => {
+    const id = request.params.id;
+    if (id !== 'none' && !catalog.has(id)) throw new HttpError(404, 'unknown_style', `unknown style "${id}"`);
+    const jpeg = await thumbnails.get(id);
+    return reply.type('image/jpeg').header('cache-control', 'public, max-age=3600').send(jpeg);
+  });
+
+  app.post('/api/edit', async (request, reply) => {
+    if (!request.isMultipart()) throw new HttpError(415, 'not_an_image', 'send multipart/form-data with fields image, style, target');
+    const fields: Record<string, string> = {};
+    let upload: Buffer | undefined;
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'image') {
+          part.file.resume();
+          throw new HttpError(400, 'bad_request', `unexpected file field "${part.fieldname}"; use "image"`);
+        }
+        upload = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE past the limit
+      } else fields[part.fieldname] = String(part.value);
+    }
+    if (!upload) throw new HttpError(400, 'bad_request', 'missing file field "image"');
+    const target = targetSchema.safeParse(fields.target ?? 'whole');
+    if (!target.success) throw new HttpError(400, 'unknown_target', `unknown target "${fields.target}"; use one of ${TARGETS.join(', ')}`);
+    const style = fields.style ?? catalog.ids()[0] ?? '';
+    if (target.data !== 'none' && (!styleIdSchema.safeParse(style).success || !catalog.has(style))) {
+      throw new HttpError(400, 'unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')}`);
+    }
+    if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
+    pendingEdits++;
+    try {
+      const { image, format } = await decodePhoto(upload, limits);
+      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data });
+      const outFormat = formatFor(format);
+      const body = await encodePhoto(edited, outFormat);
+      return reply
+        .type(MIME_TYPES[outFormat])
+        .header('content-disposition', `attachment; filename="deepphoto-${style}-${target.data}.${outFormat === 'jpeg' ? 'jpg' : outFormat}"`)
+        .header('x-deepphoto-model', modelId ?? 'none')
+        .header('x-deepphoto-timings', JSON.stringify(timings))
+        .send(body);
+    } finally {
+      pendingEdits--;
+    }
+  });
+
+  return app;
+}
