@@ -15,6 +15,7 @@ import { UnknownStyleError } from '../styles/catalog.ts';
 
 const USAGE = `usage:
   deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N]
+  deepphoto sheet IN -o OUT.png --style STYLE      (original, whole, background, person side by side)
   deepphoto --list-styles`;
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
@@ -64,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const [command, ...inputs] = positionals;
+    if (command === 'sheet' && inputs.length === 1 && values.output) {
+      const style = values.style ?? context.catalog.ids()[0] ?? '';
+      if (!context.catalog.has(style)) fail(new UnknownStyleError(style, context.catalog.ids()).message);
+      await writeSheet(context, inputs[0]!, values.output, style);
+      return 0;
+    }
     if (command !== 'edit' || inputs.length === 0) fail(USAGE);
     if (!values.output) fail('missing -o OUT');
     const target = targetSchema.safeParse(values.target);
@@ -100,6 +107,32 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await context.close();
   }
+}
+
+/** The photo and its three targets side by side, labelled, for a README or a quick comparison. */
+async function writeSheet(context: Awaited<ReturnType<typeof createPhotoContext>>, input: string, output: string, style: string): Promise<void> {
+  const { image } = await decodePhoto(readFileSync(input));
+  const panels = [image];
+  for (const target of ['whole', 'background', 'person'] as const) panels.push((await context.editor.edit(image, { style, target })).image);
+  const gap = 6;
+  const labelHeight = 28;
+  const labels = ['original', `${style}: whole`, `${style}: background`, `${style}: person`];
+  const composites = await Promise.all(
+    panels.map(async (panel, i) => [
+      { input: await encodePhoto(panel, 'png'), left: i * (image.width + gap), top: labelHeight },
+      {
+        input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${labelHeight}"><text x="4" y="20" font-family="sans-serif" font-size="18">${labels[i]}</text></svg>`),
+        left: i * (image.width + gap),
+        top: 0,
+      },
+    ]),
+  );
+  const { default: sharp } = await import('sharp');
+  await sharp({ create: { width: panels.length * (image.width + gap) - gap, height: image.height + labelHeight, channels: 3, background: '#ffffff' } })
+    .composite(composites.flat())
+    .toFormat(formatForPath(output), { quality: 88 })
+    .toFile(output);
+  console.error(`${input} -> ${output} (${style}: original, whole, background, person)`);
 }
 
 process.exitCode = await main(process.argv.slice(2));

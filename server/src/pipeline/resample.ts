@@ -45,7 +45,7 @@ function computeTaps(srcSize: number, dstSize: number): Taps {
     start[d] = lo;
     count[d] = n;
   }
-  // Drop leading zero-weight taps so that inner loops do no useless work.
+  // Drop zero-weight taps at either end so that inner loops do no useless work (upscaling then needs 2, not 3).
   for (let d = 0; d < dstSize; d++) {
     const base = d * maxTaps;
     let skip = 0;
@@ -55,6 +55,7 @@ function computeTaps(srcSize: number, dstSize: number): Taps {
       start[d]! += skip;
       count[d]! -= skip;
     }
+    while (count[d]! > 1 && weights[base + count[d]! - 1] === 0) count[d]!--;
   }
   return { start, count, weights, maxTaps };
 }
@@ -75,6 +76,8 @@ export class Resampler {
   private readonly yTaps: Taps;
   /** horizontal pass result: srcHeight rows x dstWidth x channels, HWC */
   private readonly rows: Float32Array;
+  /** one destination row, accumulated over the vertical taps */
+  private readonly rowAccumulator: Float32Array;
 
   constructor(spec: ResampleSpec) {
     for (const [k, v] of Object.entries(spec)) {
@@ -84,6 +87,7 @@ export class Resampler {
     this.xTaps = computeTaps(spec.srcWidth, spec.dstWidth);
     this.yTaps = computeTaps(spec.srcHeight, spec.dstHeight);
     this.rows = new Float32Array(spec.srcHeight * spec.dstWidth * spec.channels);
+    this.rowAccumulator = new Float32Array(spec.dstWidth * spec.channels);
   }
 
   matches(spec: ResampleSpec): boolean {
@@ -93,12 +97,12 @@ export class Resampler {
 
   /**
    * Resizes `src` (layout `srcLayout`) into `dst` (layout `dstLayout`), computing `value * scale + offset`.
-   * When `clampTo255` is set the destination is 8-bit and values are rounded and clipped (model outputs overshoot).
+   * When `dst` is 8-bit, values are rounded and clipped (model outputs overshoot 0..255).
    */
   resize(
     src: ArrayLike<number>,
     srcLayout: Layout,
-    dst: Float32Array | Uint8Array | Uint8ClampedArray,
+    dst: Float32Array | Uint8Array,
     dstLayout: Layout,
     scale = 1,
     offset = 0,
@@ -106,46 +110,100 @@ export class Resampler {
     const { srcWidth: sw, srcHeight: sh, dstWidth: dw, dstHeight: dh, channels: c } = this.spec;
     if (src.length < sw * sh * c) throw new RangeError(`Resampler: source has ${src.length} values, needs ${sw * sh * c}`);
     if (dst.length < dw * dh * c) throw new RangeError(`Resampler: destination has ${dst.length} values, needs ${dw * dh * c}`);
+    if (srcLayout === 'HWC' && c === 3) this.horizontalHwc3(src);
+    else this.horizontalGeneric(src, srcLayout);
+    this.vertical(dst, dstLayout, scale, offset);
+  }
+
+  /** Horizontal pass for interleaved RGB, channels unrolled (the common case: camera frames, photos). */
+  private horizontalHwc3(src: ArrayLike<number>): void {
+    const { srcWidth: sw, srcHeight: sh, dstWidth: dw } = this.spec;
     const rows = this.rows;
-    const { start: xs, count: xc, weights: xw, maxTaps: xm } = this.xTaps;
-    // Horizontal pass: source rows -> dstWidth columns (HWC).
-    const srcPlane = sw * sh;
+    const { start, count, weights, maxTaps } = this.xTaps;
     for (let y = 0; y < sh; y++) {
-      for (let x = 0; x < dw; x++) {
-        const s0 = xs[x]!;
-        const n = xc[x]!;
-        const wBase = x * xm;
-        const outBase = (y * dw + x) * c;
-        for (let ch = 0; ch < c; ch++) {
+      const srcRow = y * sw * 3;
+      let out = y * dw * 3;
+      for (let x = 0; x < dw; x++, out += 3) {
+        let si = srcRow + start[x]! * 3;
+        let wi = x * maxTaps;
+        const n = count[x]!;
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let t = 0; t < n; t++, si += 3, wi++) {
+          const w = weights[wi]!;
+          r += src[si]! * w;
+          g += src[si + 1]! * w;
+          b += src[si + 2]! * w;
+        }
+        rows[out] = r;
+        rows[out + 1] = g;
+        rows[out + 2] = b;
+      }
+    }
+  }
+
+  private horizontalGeneric(src: ArrayLike<number>, srcLayout: Layout): void {
+    const { srcWidth: sw, srcHeight: sh, dstWidth: dw, channels: c } = this.spec;
+    const rows = this.rows;
+    const { start, count, weights, maxTaps } = this.xTaps;
+    const plane = sw * sh;
+    // Distance between horizontally adjacent samples of one channel, and between channels.
+    const step = srcLayout === 'HWC' ? c : 1;
+    const channelStride = srcLayout === 'HWC' ? 1 : plane;
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < sh; y++) {
+        const rowBase = ch * channelStride + y * sw * step;
+        for (let x = 0; x < dw; x++) {
+          let si = rowBase + start[x]! * step;
+          let wi = x * maxTaps;
+          const n = count[x]!;
           let acc = 0;
-          if (srcLayout === 'HWC') {
-            let si = (y * sw + s0) * c + ch;
-            for (let t = 0; t < n; t++, si += c) acc += src[si]! * xw[wBase + t]!;
-          } else {
-            let si = ch * srcPlane + y * sw + s0;
-            for (let t = 0; t < n; t++, si++) acc += src[si]! * xw[wBase + t]!;
-          }
-          rows[outBase + ch] = acc;
+          for (let t = 0; t < n; t++, si += step, wi++) acc += src[si]! * weights[wi]!;
+          rows[(y * dw + x) * c + ch] = acc;
         }
       }
     }
-    // Vertical pass: rows -> destination, applying scale/offset and the destination layout.
-    const { start: ys, count: yc, weights: yw, maxTaps: ym } = this.yTaps;
+  }
+
+  /**
+   * Vertical pass, one destination row at a time: sum whole source rows (sequential memory), then scale, clip if
+   * 8-bit, and scatter into the destination layout.
+   */
+  private vertical(dst: Float32Array | Uint8Array, dstLayout: Layout, scale: number, offset: number): void {
+    const { dstWidth: dw, dstHeight: dh, channels: c } = this.spec;
+    const rows = this.rows;
+    const acc = this.rowAccumulator;
     const rowStride = dw * c;
-    const dstPlane = dw * dh;
+    const plane = dw * dh;
     const toBytes = !(dst instanceof Float32Array);
+    const { start, count, weights, maxTaps } = this.yTaps;
     for (let y = 0; y < dh; y++) {
-      const s0 = ys[y]!;
-      const n = yc[y]!;
-      const wBase = y * ym;
-      for (let x = 0; x < dw; x++) {
+      const n = count[y]!;
+      let ri = start[y]! * rowStride;
+      let wi = y * maxTaps;
+      let w = weights[wi]!;
+      for (let k = 0; k < rowStride; k++) acc[k] = rows[ri + k]! * w;
+      for (let t = 1; t < n; t++) {
+        ri += rowStride;
+        w = weights[++wi]!;
+        for (let k = 0; k < rowStride; k++) acc[k]! += rows[ri + k]! * w;
+      }
+      if (dstLayout === 'HWC') {
+        const base = y * rowStride;
+        if (toBytes) {
+          for (let k = 0; k < rowStride; k++) {
+            const v = acc[k]! * scale + offset;
+            dst[base + k] = v < 0 ? 0 : v > 255 ? 255 : v + 0.5; // typed-array store truncates: +0.5 rounds
+          }
+        } else for (let k = 0; k < rowStride; k++) dst[base + k] = acc[k]! * scale + offset;
+      } else {
         for (let ch = 0; ch < c; ch++) {
-          let acc = 0;
-          let ri = s0 * rowStride + x * c + ch;
-          for (let t = 0; t < n; t++, ri += rowStride) acc += rows[ri]! * yw[wBase + t]!;
-          let v = acc * scale + offset;
-          if (toBytes) v = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
-          dst[dstLayout === 'HWC' ? (y * dw + x) * c + ch : ch * dstPlane + y * dw + x] = v;
+          const base = ch * plane + y * dw;
+          for (let x = 0; x < dw; x++) {
+            const v = acc[x * c + ch]! * scale + offset;
+            dst[base + x] = toBytes ? (v < 0 ? 0 : v > 255 ? 255 : v + 0.5) : v;
+          }
         }
       }
     }

@@ -25,16 +25,24 @@ export class UnknownStyleError extends Error {
 }
 
 export class StyleCatalog {
-  private constructor(private readonly looks: ReadonlyMap<string, StyleLook>) {}
+  private constructor(
+    private readonly looks: ReadonlyMap<string, StyleLook>,
+    /** Networks in the manifest whose files could not be found, with the reason. */
+    readonly unavailable: ReadonlyMap<string, string>,
+  ) {}
 
-  /** Builds the catalog from the manifest, keeping only the networks whose files resolve right now. */
+  /**
+   * Builds the catalog from the manifest, keeping only the networks whose files resolve right now, and logs one
+   * line naming the missing ones and the fix.
+   */
   static async discover(options: ResolveOptions = {}, log: (m: string) => void = console.warn): Promise<StyleCatalog> {
     const looks = new Map<string, StyleLook>();
+    const unavailable = new Map<string, string>();
     for (const entry of modelsByTask('style')) {
       try {
         await resolveModelPath(entry, options);
       } catch (error) {
-        log(`style ${entry.id} unavailable: ${(error as Error).message}`);
+        unavailable.set(entry.id, (error as Error).message);
         continue;
       }
       const lookId = entry.teacher ?? entry.id;
@@ -43,7 +51,12 @@ export class StyleCatalog {
       look.models[entry.tier ?? 'quality'] = entry;
       looks.set(lookId, look);
     }
-    return new StyleCatalog(looks);
+    if (unavailable.size > 0) {
+      log(
+        `style networks not found: ${[...unavailable.keys()].join(', ')} — set DEEPPHOTO_MODELS_MIRROR to a folder with them (e.g. ../shared/models) or put the files in the model cache; the first reason: ${[...unavailable.values()][0]}`,
+      );
+    }
+    return new StyleCatalog(looks, unavailable);
   }
 
   ids(): string[] {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The one install command (`npm run setup`): system packages, npm packages, model preparation.
+# Needs the npm registry and Debian's package archive; nothing else is downloaded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: ffmpeg (recording remux, test clips) and Debian's chromium (end-to-end tests, Playwright).
+missing=()
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install: need Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "install: apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages exactly as locked (onnxruntime-node's CUDA download is skipped by .npmrc).
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# Models: convert MediaPipe's .tflite files to ONNX with our converter; report which style nets resolve.
+npm run models:prepare
+
+echo "install: done. Start with: npm start"

@@ -1,0 +1,37 @@
+import type { RgbImage } from '../../pipeline/image.ts';
+
+export interface DecodedPicture {
+  width: number;
+  height: number;
+}
+
+/** Turns encoded frames into RGB pictures. Synchronous: call it off the main thread. */
+export interface VideoDecoder {
+  /** Feeds one encoded frame; returns the size of the picture it produced, or undefined (none yet / corrupt). */
+  decode(data: Uint8Array): DecodedPicture | undefined;
+  /** Converts the last decoded picture to RGB into `out` (same size as that picture). */
+  read(out: RgbImage): void;
+  close(): void;
+}
+
+export interface EncodedFrame {
+  data: Uint8Array;
+  keyframe: boolean;
+}
+
+export interface EncoderOptions {
+  bitrate: number;
+  /** libvpx `cpu-used`: higher is faster; negative values are static speed levels. */
+  cpuUsed: number;
+  /** Keyframe interval in frames (a PLI forces one sooner). */
+  keyframeInterval: number;
+}
+
+/** Turns RGB pictures into encoded frames. Synchronous: call it off the main thread. */
+export interface VideoEncoder {
+  /** Encodes one picture; `forceKeyframe` makes it an intra frame. Zero or more frames come out (zero-lag: one). */
+  encode(input: RgbImage, timestampMs: number, forceKeyframe: boolean): EncodedFrame[];
+  close(): void;
+}
+
+export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { bitrate: 1_500_000, cpuUsed: 8, keyframeInterval: 3000 };

@@ -1,0 +1,152 @@
+/**
+ * Worker thread of one session: decode → process → encode. Synchronous native codec calls and the processor
+ * never block the main event loop. Every frame is decoded (VP8 frames depend on each other); processing goes
+ * through a flow limiter (one in flight, newest wins), deferred with setImmediate so that frames queued while
+ * one was processed are decoded first and only the newest is processed.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createRgbImage, type RgbImage } from '../pipeline/image.ts';
+import { createVp8Decoder, createVp8Encoder } from './codec/node-av.ts';
+import type { VideoDecoder, VideoEncoder } from './codec/types.ts';
+import { FlowLimiter } from './flow-limiter.ts';
+import type { FrameProcessor, ProcessorModule } from './processor.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
+
+interface Slot {
+  image: RgbImage;
+  rtpTimestamp: number;
+  receivedAt: number;
+  decodeMs: number;
+}
+
+const port = parentPort;
+if (!port) throw new Error('frame-worker must run in a worker thread');
+const init = workerData as WorkerInit;
+
+function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
+  port!.postMessage(message, transfer);
+}
+
+let processor: FrameProcessor;
+let decoder: VideoDecoder;
+let encoder: VideoEncoder;
+try {
+  const mod = (await import(init.processorModule)) as ProcessorModule;
+  if (typeof mod.createProcessor !== 'function') throw new TypeError(`${init.processorModule} does not export createProcessor`);
+  processor = await mod.createProcessor(init.processor);
+  decoder = createVp8Decoder();
+  encoder = createVp8Encoder(init.encoder);
+} catch (error) {
+  post({ type: 'init-error', message: error instanceof Error ? error.message : String(error) });
+  throw error;
+}
+
+let output: RgbImage = createRgbImage(2, 2);
+let forceKeyframe = true;
+let lastFrameError = 0;
+let closing = false;
+const emptySlot = (): Slot => ({ image: createRgbImage(2, 2), rtpTimestamp: 0, receivedAt: 0, decodeMs: 0 });
+
+const limiter = new FlowLimiter<Slot>([emptySlot(), emptySlot(), emptySlot()], (slot) => new Promise<void>((resolve, reject) => {
+  setImmediate(() => {
+    processAndEncode(slot).then(resolve, reject);
+  });
+}), (error) => post({ type: 'frame-error', message: String(error) }));
+
+async function processAndEncode(slot: Slot): Promise<void> {
+  if (closing) return;
+  const input = slot.image;
+  if (output.width !== input.width || output.height !== input.height) output = createRgbImage(input.width, input.height);
+  const t0 = performance.now();
+  let timings;
+  try {
+    timings = await processor.process(input, slot.receivedAt, output);
+  } catch (error) {
+    // A per-frame error passes the frame through; it never kills the stream.
+    output.data.set(input.data);
+    timings = { segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 };
+    const now = performance.now();
+    if (now - lastFrameError > 1000) {
+      lastFrameError = now;
+      post({ type: 'frame-error', message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  if (closing) return;
+  const t1 = performance.now();
+  const frames = encoder.encode(output, slot.receivedAt, forceKeyframe);
+  const t2 = performance.now();
+  for (const f of frames) {
+    if (f.keyframe) forceKeyframe = false;
+    const data = f.data.buffer as ArrayBuffer;
+    post(
+      {
+        type: 'encoded',
+        data,
+        keyframe: f.keyframe,
+        rtpTimestamp: slot.rtpTimestamp,
+        receivedAt: slot.receivedAt,
+        width: output.width,
+        height: output.height,
+        timings: { ...timings, decodeMs: slot.decodeMs, processMs: t1 - t0, encodeMs: t2 - t1 },
+        dropped: limiter.dropped,
+      },
+      [data],
+    );
+  }
+}
+
+function onFrame(message: Extract<ToWorker, { type: 'frame' }>): void {
+  const t0 = performance.now();
+  const size = decoder.decode(new Uint8Array(message.data));
+  if (!size) return;
+  const slot = limiter.writable();
+  if (slot.image.width !== size.width || slot.image.height !== size.height) slot.image = createRgbImage(size.width, size.height);
+  decoder.read(slot.image);
+  slot.rtpTimestamp = message.rtpTimestamp;
+  slot.receivedAt = message.receivedAt;
+  slot.decodeMs = performance.now() - t0;
+  limiter.submit();
+}
+
+async function close(): Promise<void> {
+  if (closing) return;
+  closing = true;
+  limiter.close();
+  await limiter.idle();
+  try {
+    processor.close();
+  } finally {
+    decoder.close();
+    encoder.close();
+    post({ type: 'closed' });
+    port!.close();
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'frame':
+      if (!closing) {
+        try {
+          onFrame(message);
+        } catch (error) {
+          post({ type: 'frame-error', message: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      break;
+    case 'keyframe':
+      forceKeyframe = true;
+      break;
+    case 'update':
+      processor.update(message.change).then(
+        () => post({ type: 'updated', id: message.id }),
+        (error: unknown) => post({ type: 'updated', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+      );
+      break;
+    case 'close':
+      void close();
+      break;
+  }
+});
+
+post({ type: 'ready' });

@@ -1,0 +1,46 @@
+/**
+ * The frame-processor seam (aiortc's one-method transform): `process(input, timestampMs, output)` writes the
+ * transformed picture into `output` and reports its timings; options that change live go through `update()`
+ * (make-before-break: it resolves once the new effect is in use). The lead's `LivePipeline` fits it as is.
+ *
+ * Processors run inside the session's worker thread, so they are chosen by *module*: a module whose
+ * `createProcessor` export is a `ProcessorFactory`. See `DEFAULT_PROCESSOR_MODULE`.
+ */
+import type { Target } from '@deepphoto/shared';
+import type { RgbImage } from '../pipeline/image.ts';
+
+export interface FrameTimings {
+  segmentMs: number;
+  styleMs: number;
+  smoothMs: number;
+  compositeMs: number;
+  totalMs: number;
+}
+
+export interface ProcessorOptions {
+  style: string;
+  target: Target;
+  workingWidth?: number;
+}
+
+export interface FrameProcessor {
+  process(input: RgbImage, timestampMs: number, output: RgbImage): FrameTimings | Promise<FrameTimings>;
+  update(change: Partial<ProcessorOptions>): Promise<void>;
+  close(): void;
+}
+
+export type ProcessorFactory = (options: ProcessorOptions) => Promise<FrameProcessor>;
+
+/** What a processor module must export. */
+export interface ProcessorModule {
+  createProcessor: ProcessorFactory;
+}
+
+/**
+ * The module each session's worker loads its processor from. To plug in the real pipeline, point this (or the
+ * `processorModule` option of `attachSignaling`) at a module exporting
+ * `export const createProcessor: ProcessorFactory = (o) => LivePipeline.create(o);`
+ */
+export const DEFAULT_PROCESSOR_MODULE = new URL('./builtin-processors.ts', import.meta.url).href;
+
+export const ZERO_TIMINGS: Readonly<FrameTimings> = Object.freeze({ segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 });
