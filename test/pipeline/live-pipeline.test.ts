@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPhotoContext, quietLogger, type PhotoContext } from '../../server/src/context.ts';
+import { createMask, createRgbImage, type RgbImage } from '../../server/src/pipeline/image.ts';
+import { LivePipeline } from '../../server/src/pipeline/live-pipeline.ts';
+import { PersonMasker } from '../../server/src/pipeline/person-mask.ts';
+import { personPhoto } from '../support/photo.ts';
+
+let context: PhotoContext;
+let frame: RgbImage;
+
+beforeAll(async () => {
+  context = await createPhotoContext({ logger: quietLogger });
+  frame = await personPhoto();
+});
+afterAll(() => context.close());
+
+function meanDiff(a: RgbImage, b: RgbImage): number {
+  let s = 0;
+  for (let i = 0; i < a.data.length; i++) s += Math.abs(a.data[i]! - b.data[i]!);
+  return s / a.data.length;
+}
+
+describe('LivePipeline', () => {
+  it('target none passes the frame through unchanged', async () => {
+    const pipeline = await LivePipeline.create(context.runtime, context.catalog, { style: 'mosaic', target: 'none', workingLongSide: 160 });
+    const out = createRgbImage(frame.width, frame.height);
+    await pipeline.process(frame, 0, out);
+    expect(meanDiff(frame, out)).toBe(0);
+    pipeline.close();
+  });
+
+  it('target background keeps the person and styles the rest, reporting per-stage timings', async () => {
+    const pipeline = await LivePipeline.create(context.runtime, context.catalog, { style: 'mosaic', target: 'background', workingLongSide: 160 });
+    const out = createRgbImage(frame.width, frame.height);
+    const timings = await pipeline.process(frame, 0, out);
+    expect(timings.styleMs).toBeGreaterThan(0);
+    expect(timings.segmentMs).toBeGreaterThan(0);
+    expect(timings.totalMs).toBeGreaterThanOrEqual(timings.compositeMs);
+    // Compare inside and outside the person using the photo pipeline's mask as reference.
+    const reference = createMask(frame.width, frame.height);
+    await (await PersonMasker.create(context.runtime)).mask(frame, reference);
+    let inside = 0;
+    let insideN = 0;
+    let outside = 0;
+    let outsideN = 0;
+    for (let i = 0; i < reference.data.length; i++) {
+      const d = Math.abs(frame.data[i * 3]! - out.data[i * 3]!) + Math.abs(frame.data[i * 3 + 1]! - out.data[i * 3 + 1]!);
+      if (reference.data[i]! > 0.99) (inside += d), insideN++;
+      else if (reference.data[i]! < 0.01) (outside += d), outsideN++;
+    }
+    expect(inside / insideN).toBeLessThan(3);
+    expect(outside / outsideN).toBeGreaterThan(30);
+    pipeline.close();
+  });
+
+  it('a style switch is make-before-break: frames processed during the switch use the old style, none is black', async () => {
+    const pipeline = await LivePipeline.create(context.runtime, context.catalog, { style: 'candy', target: 'whole', workingLongSide: 160 });
+    const candy = createRgbImage(frame.width, frame.height);
+    await pipeline.process(frame, 0, candy);
+    const switching = pipeline.update({ style: 'udnie' });
+    const during = createRgbImage(frame.width, frame.height);
+    await pipeline.process(frame, 33, during);
+    await switching;
+    expect(pipeline.effect.modelId).toBe('udnie');
+    const after = createRgbImage(frame.width, frame.height);
+    await pipeline.process(frame, 66, after);
+    const black = createRgbImage(frame.width, frame.height);
+    expect(meanDiff(during, black)).toBeGreaterThan(30);
+    expect(meanDiff(after, black)).toBeGreaterThan(30);
+    expect(meanDiff(after, candy)).toBeGreaterThan(10);
+    pipeline.close();
+  });
+
+  it('an unknown style is refused and the running effect continues', async () => {
+    const pipeline = await LivePipeline.create(context.runtime, context.catalog, { style: 'candy', target: 'whole', workingLongSide: 160 });
+    await expect(pipeline.update({ style: 'vangogh' })).rejects.toThrow(/unknown style/);
+    expect(pipeline.effect.style).toBe('candy');
+    await expect(LivePipeline.create(context.runtime, context.catalog, { style: 'vangogh', target: 'whole' })).rejects.toThrow(/unknown style/);
+    pipeline.close();
+  });
+});
