@@ -16,7 +16,9 @@ export interface SmoothingOptions {
   resetAfterMs: number;
 }
 
-export const DEFAULT_SMOOTHING: SmoothingOptions = { ratio: 0.9, resetAfterMs: 500 };
+// 0.8 measured on the upper-body clip: flicker -56 %, smoothed mask shares 97 % of the person with the raw one
+// (0.9: -67 % but 95.5 %, min 82 % during fast motion — visible lag; 0.7: -47 %).
+export const DEFAULT_SMOOTHING: SmoothingOptions = { ratio: 0.8, resetAfterMs: 500 };
 
 const FRAME_MS = 1000 / 30;
 const LOG2 = Math.log(2);

@@ -1,0 +1,114 @@
+/**
+ * npm run eval:flicker -- --video CLIP.mp4 [--json] [--width 640 --height 480] [--frames N]
+ * Mask flicker on a clip: mean absolute per-pixel change between consecutive masks, raw (no temporal smoothing)
+ * vs smoothed, plus "lag": how far the smoothed mask sits from the current raw mask on average.
+ * Frames are decoded by Debian's ffmpeg (a child process writing raw RGB), at the live path's frame size.
+ */
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { quietLogger } from '../context.ts';
+import { MaskRefiner } from '../pipeline/feather.ts';
+import { createMask, createRgbImage } from '../pipeline/image.ts';
+import { ResamplerCache } from '../pipeline/resample.ts';
+import { Segmenter } from '../pipeline/segment.ts';
+import { DEFAULT_SMOOTHING, MaskSmoother, meanAbsChange } from '../pipeline/smooth.ts';
+import { workingSize } from '../pipeline/stylize.ts';
+import { ModelRuntime } from '../runtime/onnx.ts';
+import { mean } from '../eval/metrics.ts';
+
+/** IoU of the person region (mask >= 0.5) of two masks. */
+function personIoU(a: Float32Array, b: Float32Array): number {
+  let both = 0;
+  let either = 0;
+  for (let i = 0; i < a.length; i++) {
+    const pa = a[i]! >= 0.5;
+    const pb = b[i]! >= 0.5;
+    if (pa && pb) both++;
+    if (pa || pb) either++;
+  }
+  return either === 0 ? 1 : both / either;
+}
+
+const { values } = parseArgs({
+  options: {
+    video: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    width: { type: 'string', default: '640' },
+    height: { type: 'string', default: '480' },
+    frames: { type: 'string', default: '300' },
+    ratio: { type: 'string', default: String(DEFAULT_SMOOTHING.ratio) },
+  },
+});
+if (!values.video) {
+  console.error('usage: npm run eval:flicker -- --video CLIP.mp4 [--json]');
+  process.exit(2);
+}
+const width = Number(values.width);
+const height = Number(values.height);
+const fps = 30;
+
+async function* frames(path: string): AsyncGenerator<Uint8Array> {
+  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-i', path, '-vf', `scale=${width}:${height},fps=${fps}`, '-frames:v', values.frames!, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const frameBytes = width * height * 3;
+  let pending = Buffer.alloc(0);
+  for await (const chunk of ffmpeg.stdout) {
+    pending = Buffer.concat([pending, chunk as Buffer]);
+    while (pending.length >= frameBytes) {
+      yield new Uint8Array(pending.subarray(0, frameBytes));
+      pending = pending.subarray(frameBytes);
+    }
+  }
+}
+
+const runtime = new ModelRuntime({ logger: quietLogger });
+const segmenter = new Segmenter(await runtime.load('selfie-general'));
+const smoother = new MaskSmoother({ ...DEFAULT_SMOOTHING, ratio: Number(values.ratio) });
+const refiner = new MaskRefiner();
+const size = workingSize({ width, height }, 320, 4);
+const small = createRgbImage(size.width, size.height);
+const down = new ResamplerCache();
+const raw = createMask(size.width, size.height);
+const smoothed = createMask(size.width, size.height);
+const previousRaw = new Float32Array(raw.data.length);
+const previousSmoothed = new Float32Array(raw.data.length);
+const lowResCopy = createMask(segmenter.width, segmenter.height);
+
+let n = 0;
+let rawChange = 0;
+let smoothChange = 0;
+let lag = 0;
+const ious: number[] = [];
+for await (const data of frames(values.video)) {
+  down.get({ srcWidth: width, srcHeight: height, dstWidth: size.width, dstHeight: size.height, channels: 3 }).resize(data, 'HWC', small.data, 'HWC');
+  const lowRes = await segmenter.segment(small);
+  lowResCopy.data.set(lowRes.data);
+  refiner.refine(lowRes, small, raw); // what the user would see without temporal smoothing
+  smoother.apply(lowResCopy, (n * 1000) / fps);
+  refiner.refine(lowResCopy, small, smoothed);
+  if (n > 0) {
+    rawChange += meanAbsChange(raw.data, previousRaw);
+    smoothChange += meanAbsChange(smoothed.data, previousSmoothed);
+  }
+  lag += meanAbsChange(smoothed.data, raw.data);
+  ious.push(personIoU(smoothed.data, raw.data));
+  previousRaw.set(raw.data);
+  previousSmoothed.set(smoothed.data);
+  n++;
+}
+await runtime.close();
+
+const result = {
+  video: values.video,
+  frames: n,
+  maskSize: `${size.width}x${size.height}`,
+  smoothingRatio: Number(values.ratio),
+  flickerRaw: Number((rawChange / Math.max(1, n - 1)).toFixed(5)),
+  flickerSmoothed: Number((smoothChange / Math.max(1, n - 1)).toFixed(5)),
+  meanAbsSmoothedVsRaw: Number((lag / Math.max(1, n)).toFixed(5)),
+  /** Lag check: how much of the person the smoothed mask shares with the current frame's raw mask. */
+  personIoUSmoothedVsRawMean: Number(mean(ious).toFixed(4)),
+  personIoUSmoothedVsRawMin: Number(Math.min(...ious).toFixed(4)),
+};
+console.log(values.json ? JSON.stringify(result, null, 2) : result);
