@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { findModel, resolveModelPath } from '@deepphoto/models';
-import { createSessionWithFallback, ModelRuntime, parseProviderList, providersForTask, type Logger, type SessionFactory } from '../../server/src/runtime/onnx.ts';
+import {
+  createSessionWithFallback,
+  describeProviderFailure,
+  ModelRuntime,
+  parseProviderList,
+  providersForTask,
+  resetProviderProbe,
+  type Logger,
+  type SessionFactory,
+} from '../../server/src/runtime/onnx.ts';
 
 function collectingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -48,14 +57,29 @@ describe('execution provider selection', () => {
     await expect(createSessionWithFallback('m.onnx', ['cpu'], { factory, logger: collectingLogger(), label: 'm' })).rejects.toThrow(/no execution provider.*cpu: broken/);
   });
 
-  it('on this machine, webgpu then cpu falls back to cpu with exactly one log line (real onnxruntime)', async () => {
-    const path = await resolveModelPath(findModel('selfie-landscape')!);
+  it('turns ORT native messages into short reasons and tells a missing provider from a model problem', () => {
+    const webgpu = describeProviderFailure(
+      'webgpu',
+      new Error('/onnxruntime_src/.../webgpu_context.cc:136 ... adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters\n'),
+    );
+    expect(webgpu).toEqual({ reason: 'no WebGPU adapter (No supported adapters)', missing: true });
+    const cuda = describeProviderFailure('cuda', new Error('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library'));
+    expect(cuda.missing).toBe(true);
+    expect(cuda.reason).toMatch(/cuda provider libraries are not installed/);
+    expect(describeProviderFailure('webgpu', new Error('Unsupported op Foo')).missing).toBe(false);
+  });
+
+  it('on this machine, webgpu then cpu falls back to cpu with one log line for all models (real onnxruntime)', async () => {
+    resetProviderProbe();
     const logger = collectingLogger();
-    const choice = await createSessionWithFallback(path, parseProviderList('webgpu,cpu'), { logger, label: 'selfie-landscape', threads: 1 });
-    expect(choice.provider).toBe('cpu');
-    expect(logger.lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
-    expect(logger.lines[0]).toMatch(/selfie-landscape: webgpu unavailable \(.+\); trying cpu/);
-    await choice.session.release();
+    for (const id of ['selfie-landscape', 'selfie-general']) {
+      const path = await resolveModelPath(findModel(id)!);
+      const choice = await createSessionWithFallback(path, parseProviderList('webgpu,cpu'), { logger, label: id, threads: 1 });
+      expect(choice.provider).toBe('cpu');
+      expect(choice.skipped[0]?.reason).toMatch(/no WebGPU adapter/);
+      await choice.session.release();
+    }
+    expect(logger.lines).toEqual(['warn selfie-landscape: webgpu unavailable (no WebGPU adapter (No supported adapters)); trying cpu']);
   });
 });
 

@@ -62,6 +62,35 @@ export interface SessionChoice {
   skipped: { provider: ExecutionProvider; reason: string }[];
 }
 
+/**
+ * Providers found missing in this process (no GPU adapter, provider libraries not installed), with the reason.
+ * Such a failure does not depend on the model, so later models skip the provider without trying (and without the
+ * native library printing its warnings again) and the log says it once.
+ */
+const missingProviders = new Map<ExecutionProvider, string>();
+/** Providers that loaded a model in this process: no need to serialise their use any more. */
+const workingProviders = new Set<ExecutionProvider>();
+/** The first attempt on a provider runs alone, so that concurrent loads learn from it instead of repeating it. */
+const probes = new Map<ExecutionProvider, Promise<unknown>>();
+
+/** For tests: forget what was learnt about providers. */
+export function resetProviderProbe(): void {
+  missingProviders.clear();
+  workingProviders.clear();
+  probes.clear();
+}
+
+/** A short, human reason from ORT's multi-line native message; `missing` when the provider itself is absent. */
+export function describeProviderFailure(provider: ExecutionProvider, error: unknown): { reason: string; missing: boolean } {
+  const text = error instanceof Error ? error.message : String(error);
+  const adapter = /Failed to get a WebGPU adapter: ([^\n]+)/.exec(text);
+  if (adapter) return { reason: `no WebGPU adapter (${adapter[1]!.trim()})`, missing: true };
+  if (/Failed to load shared library|libonnxruntime_providers_|cannot open shared object/i.test(text)) {
+    return { reason: `${provider} provider libraries are not installed (see README, GPU)`, missing: true };
+  }
+  return { reason: firstLine(text.replace(/^.*?(?:\] : \d+ : [A-Z_]+ : |was false\. )/s, '')), missing: false };
+}
+
 /** Tries providers in order, one at a time; logs one line per skipped provider. */
 export async function createSessionWithFallback(
   path: string,
@@ -72,16 +101,29 @@ export async function createSessionWithFallback(
   const logger = options.logger ?? consoleLogger;
   const skipped: SessionChoice['skipped'] = [];
   for (const provider of providers) {
+    while (!workingProviders.has(provider) && probes.has(provider)) await probes.get(provider)!.catch(() => undefined);
+    const known = missingProviders.get(provider);
+    if (known) {
+      skipped.push({ provider, reason: known });
+      continue;
+    }
+    const attempt = factory(path, {
+      executionProviders: [providerOption(provider)],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: options.threads ?? defaultThreads(),
+      interOpNumThreads: 1,
+    });
+    if (!workingProviders.has(provider)) {
+      const probe = attempt.finally(() => probes.delete(provider));
+      probes.set(provider, probe);
+    }
     try {
-      const session = await factory(path, {
-        executionProviders: [providerOption(provider)],
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: options.threads ?? defaultThreads(),
-        interOpNumThreads: 1,
-      });
+      const session = await attempt;
+      workingProviders.add(provider);
       return { session, provider, skipped };
     } catch (error) {
-      const reason = firstLine(error);
+      const { reason, missing } = describeProviderFailure(provider, error);
+      if (missing) missingProviders.set(provider, reason);
       skipped.push({ provider, reason });
       logger.warn(`${options.label ?? path}: ${provider} unavailable (${reason}); trying ${providers[providers.indexOf(provider) + 1] ?? 'nothing else'}`);
     }
@@ -90,8 +132,7 @@ export async function createSessionWithFallback(
   throw new Error(`${options.label ?? path}: no execution provider could load the model (${tried})`);
 }
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+function firstLine(text: string): string {
   return (text.split('\n').find((l) => l.trim().length > 0) ?? 'unknown error').trim().slice(0, 200);
 }
 
