@@ -1,25 +1,19 @@
 /**
- * `npm start`: the product on one port — HTTP API, signaling and (when built) the web page.
+ * `npm start`: the product on one port — web page, HTTP API, live sessions (socket.io + WebRTC).
  */
-import { createPhotoContext } from './context.ts';
-import { buildHttpApp } from './http/app.ts';
+import { startServer } from './server.ts';
 
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 
-const photo = await createPhotoContext();
-const app = await buildHttpApp({ photo });
-await app.listen({ port, host });
-console.log(`DeepPhoto Live on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`);
+const server = await startServer({ port, host });
+const shown = host === '0.0.0.0' ? `http://localhost:${port}/` : `${server.url}/`;
+console.log(`DeepPhoto Live on ${shown}  (styles: ${server.photo.catalog.ids().join(', ') || 'none — see README'})`);
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: closing sessions and models`);
-  await app.close();
-  await photo.close();
+  console.log(`${signal}: closing live sessions, recordings and models`);
+  await server.close();
   process.exit(0);
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,1 +1,2 @@
 export * from './effects.ts';
+export * from './protocol.ts';

@@ -23,7 +23,7 @@ afterAll(async () => {
 function form(fields: Record<string, string>, file?: { bytes: Uint8Array; type: string; name?: string }): FormData {
   const body = new FormData();
   for (const [k, v] of Object.entries(fields)) body.set(k, v);
-  if (file) body.set('image', new Blob([file.bytes], { type: file.type }), file.name ?? 'photo.jpg');
+  if (file) body.set('image', new Blob([Buffer.from(file.bytes)], { type: file.type }), file.name ?? 'photo.jpg');
   return body;
 }
 

@@ -25,7 +25,7 @@ export interface FrameWorkerEvents {
   failed: [Error];
 }
 
-const WORKER_URL = new URL('./frame-worker.ts', import.meta.url);
+const WORKER_URL = new URL('./frame-worker-boot.mjs', import.meta.url);
 let liveWorkers = 0;
 
 /** Worker threads alive in this process (for tests and health checks). */
@@ -43,7 +43,6 @@ export class FrameWorker extends EventEmitter<FrameWorkerEvents> {
     super();
     this.worker = new Worker(WORKER_URL, {
       workerData: init,
-      execArgv: ['--import', 'tsx'],
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
     liveWorkers++;
@@ -97,11 +96,11 @@ export class FrameWorker extends EventEmitter<FrameWorkerEvents> {
   }
 
   /** Sends one encoded input frame; the bytes are copied into a buffer that is transferred to the worker. */
-  pushFrame(data: Uint8Array, rtpTimestamp: number, receivedAt: number, keyframe: boolean): void {
+  pushFrame(data: Uint8Array, rtpTimestamp: number, timestampMs: number, receivedAt: number, keyframe: boolean): void {
     if (this.closed) return;
     const copy = new ArrayBuffer(data.byteLength);
     new Uint8Array(copy).set(data);
-    this.post({ type: 'frame', data: copy, rtpTimestamp, receivedAt, keyframe }, [copy]);
+    this.post({ type: 'frame', data: copy, rtpTimestamp, timestampMs, receivedAt, keyframe }, [copy]);
   }
 
   requestKeyframe(): void {

@@ -15,6 +15,8 @@ import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
 interface Slot {
   image: RgbImage;
   rtpTimestamp: number;
+  /** Capture time from the RTP timestamp, ms, increasing. */
+  timestampMs: number;
   receivedAt: number;
   decodeMs: number;
 }
@@ -45,7 +47,7 @@ let output: RgbImage = createRgbImage(2, 2);
 let forceKeyframe = true;
 let lastFrameError = 0;
 let closing = false;
-const emptySlot = (): Slot => ({ image: createRgbImage(2, 2), rtpTimestamp: 0, receivedAt: 0, decodeMs: 0 });
+const emptySlot = (): Slot => ({ image: createRgbImage(2, 2), rtpTimestamp: 0, timestampMs: 0, receivedAt: 0, decodeMs: 0 });
 
 const limiter = new FlowLimiter<Slot>([emptySlot(), emptySlot(), emptySlot()], (slot) => new Promise<void>((resolve, reject) => {
   setImmediate(() => {
@@ -60,7 +62,7 @@ async function processAndEncode(slot: Slot): Promise<void> {
   const t0 = performance.now();
   let timings;
   try {
-    timings = await processor.process(input, slot.receivedAt, output);
+    timings = await processor.process(input, slot.timestampMs, output);
   } catch (error) {
     // A per-frame error passes the frame through; it never kills the stream.
     output.data.set(input.data);
@@ -73,7 +75,7 @@ async function processAndEncode(slot: Slot): Promise<void> {
   }
   if (closing) return;
   const t1 = performance.now();
-  const frames = encoder.encode(output, slot.receivedAt, forceKeyframe);
+  const frames = encoder.encode(output, slot.timestampMs, forceKeyframe);
   const t2 = performance.now();
   for (const f of frames) {
     if (f.keyframe) forceKeyframe = false;
@@ -103,6 +105,7 @@ function onFrame(message: Extract<ToWorker, { type: 'frame' }>): void {
   if (slot.image.width !== size.width || slot.image.height !== size.height) slot.image = createRgbImage(size.width, size.height);
   decoder.read(slot.image);
   slot.rtpTimestamp = message.rtpTimestamp;
+  slot.timestampMs = message.timestampMs;
   slot.receivedAt = message.receivedAt;
   slot.decodeMs = performance.now() - t0;
   limiter.submit();

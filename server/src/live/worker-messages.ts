@@ -8,7 +8,7 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  | { type: 'frame'; data: ArrayBuffer; rtpTimestamp: number; receivedAt: number; keyframe: boolean }
+  | { type: 'frame'; data: ArrayBuffer; rtpTimestamp: number; timestampMs: number; receivedAt: number; keyframe: boolean }
   | { type: 'keyframe' }
   | { type: 'update'; id: number; change: Partial<ProcessorOptions> }
   | { type: 'close' };

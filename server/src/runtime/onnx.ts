@@ -115,6 +115,7 @@ export async function createSessionWithFallback(
     });
     if (!workingProviders.has(provider)) {
       const probe = attempt.finally(() => probes.delete(provider));
+      probe.catch(() => undefined); // observed below through `attempt`; this copy must not count as unhandled
       probes.set(provider, probe);
     }
     try {

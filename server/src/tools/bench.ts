@@ -1,5 +1,7 @@
 /**
  * npm run bench -- [--json] [--iterations N] [--styles candy,mosaic]
+ *                  [--providers webgpu,cuda,cpu]   per-model ms on each provider at 640x480 and 1280x720
+ *                  [--live STYLE] [--live-seconds S] [--max-sessions N]   live pipeline throughput and sessions
  * Per-stage medians on this machine for the photo/frame pipeline stages, at the sizes the live path uses.
  * Inputs are a deterministic synthetic "person over a textured background" frame, so the figures do not depend on
  * any data folder.
@@ -13,7 +15,11 @@ import { MaskRefiner } from '../pipeline/feather.ts';
 import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { Segmenter } from '../pipeline/segment.ts';
 import { Stylizer } from '../pipeline/stylize.ts';
-import { ModelRuntime, defaultThreads } from '../runtime/onnx.ts';
+import { createSessionWithFallback, defaultThreads, LoadedModel, ModelRuntime, parseProviderList, type ExecutionProvider } from '../runtime/onnx.ts';
+import { findModel, resolveModelPath } from '@deepphoto/models';
+import { LivePipeline } from '../pipeline/live-pipeline.ts';
+import { chooseLiveTier } from '../pipeline/live-processor.ts';
+import { StyleCatalog } from '../styles/catalog.ts';
 import { quietLogger } from '../context.ts';
 
 const { values } = parseArgs({
@@ -21,6 +27,11 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     iterations: { type: 'string', default: '15' },
     styles: { type: 'string' },
+    providers: { type: 'string' },
+    live: { type: 'string' },
+    'live-seconds': { type: 'string', default: '6' },
+    'max-sessions': { type: 'string', default: '4' },
+    'skip-stages': { type: 'boolean', default: false },
   },
 });
 const iterations = Math.max(3, Number(values.iterations));
@@ -59,6 +70,11 @@ const sizes = [
   { width: 640, height: 480 },
 ];
 
+if (!values['skip-stages']) await benchStages();
+if (values.providers) results.providers = await benchProviders(values.providers.split(',').map((p) => p.trim()) as ExecutionProvider[]);
+if (values.live) results.live = await benchLive(values.live);
+
+async function benchStages(): Promise<void> {
 for (const modelId of ['selfie-general', 'selfie-landscape']) {
   const model = await runtime.load(modelId);
   const frame = syntheticFrame(640, 480);
@@ -100,6 +116,88 @@ for (const id of styleIds) {
     results[`style.${id}.${size.width}x${size.height}`] = await time(() => stylizer.stylize(frame, out, Math.max(size.width, size.height)));
   }
 }
+}
+
+/** Each model on each provider alone (no CPU fallback), at the sizes a GPU would run live: ms per run. */
+async function benchProviders(providers: ExecutionProvider[]): Promise<Record<string, unknown>> {
+  parseProviderList(providers.join(',')); // validates names
+  const out: Record<string, unknown> = {};
+  const modelIds = ['selfie-general', ...(values.styles ? values.styles.split(',') : ['candy', 'mosaic', 'udnie'])];
+  for (const provider of providers) {
+    const perModel: Record<string, unknown> = {};
+    for (const id of modelIds) {
+      const entry = findModel(id);
+      if (!entry) continue;
+      let model: LoadedModel;
+      try {
+        const choice = await createSessionWithFallback(await resolveModelPath(entry), [provider], { logger: quietLogger, label: id });
+        model = new LoadedModel(entry, choice.session, provider);
+      } catch (error) {
+        perModel[id] = { unavailable: (error as Error).message };
+        continue;
+      }
+      const shapes: Record<string, number[]> =
+        entry.task === 'segmentation'
+          ? { native: entry.io.input.shape }
+          : { '640x480': [1, 3, 480, 640], '1280x720': [1, 3, 720, 1280] };
+      const timed: Record<string, unknown> = {};
+      for (const [label, dims] of Object.entries(shapes)) {
+        const input = new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.5);
+        timed[label] = await time(() => model.run(input, dims));
+      }
+      perModel[id] = timed;
+      await model.dispose();
+    }
+    out[provider] = perModel;
+  }
+  return out;
+}
+
+/**
+ * The live pipeline at 640x480 with `style` on the background: frames per second for 1..max concurrent sessions
+ * (each its own pipeline and runtime, all in this process), and how many sustain 30 fps. Decode/encode are not
+ * included (see bench:live for the whole WebRTC path).
+ */
+async function benchLive(style: string): Promise<Record<string, unknown>> {
+  const seconds = Number(values['live-seconds']);
+  const maxSessions = Number(values['max-sessions']);
+  const frame = syntheticFrame(640, 480);
+  const perConcurrency: Record<string, unknown> = {};
+  let sustained = 0;
+  let chosen: unknown;
+  for (let n = 1; n <= maxSessions; n++) {
+    const sessions = await Promise.all(
+      Array.from({ length: n }, async () => {
+        const liveRuntime = new ModelRuntime({ logger: quietLogger, threads: Math.max(1, Math.floor(cpus().length / n)) });
+        const catalog = await StyleCatalog.discover({}, () => {});
+        const tier = await chooseLiveTier(liveRuntime, catalog, style);
+        chosen = { ...tier, model: catalog.modelFor(style, tier.tier) };
+        const pipeline = await LivePipeline.create(liveRuntime, catalog, { style, target: 'background', ...tier });
+        return { pipeline, liveRuntime, out: createRgbImage(640, 480), frames: 0 };
+      }),
+    );
+    const deadline = performance.now() + seconds * 1000;
+    await Promise.all(
+      sessions.map(async (s) => {
+        let t = 0;
+        while (performance.now() < deadline) {
+          await s.pipeline.process(frame, (t += 33.3), s.out);
+          s.frames++;
+        }
+      }),
+    );
+    const fps = sessions.map((s) => Math.round((s.frames / seconds) * 10) / 10);
+    perConcurrency[`sessions=${n}`] = { fpsPerSession: fps };
+    for (const s of sessions) {
+      s.pipeline.close();
+      await s.liveRuntime.close();
+    }
+    if (Math.min(...fps) >= 30) sustained = n;
+    else break;
+  }
+  return { style, target: 'background', frame: '640x480', chosen, perConcurrency, sessionsSustainedAt30fps: sustained };
+}
+
 await runtime.close();
 
 const report = {

@@ -2,8 +2,8 @@
  * VP8 decode/encode in process with node-av (FFmpeg's libvpx). The only module that imports node-av.
  * Buffers (AVFrames, packets, scaler contexts) are allocated once per size and reused for every frame.
  */
-import { Codec, CodecContext, Dictionary, FFmpegError, Frame, Packet, Rational, SoftwareScaleContext } from 'node-av/lib';
-import { AV_CODEC_ID_VP8, AV_PICTURE_TYPE_I, AV_PICTURE_TYPE_NONE, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, SWS_BILINEAR } from 'node-av/constants';
+import { Codec, CodecContext, FFmpegError, Frame, Option, Packet, Rational, SoftwareScaleContext } from 'node-av/lib';
+import { AV_CODEC_ID_VP8, AV_OPT_SEARCH_CHILDREN, AV_PICTURE_TYPE_I, AV_PICTURE_TYPE_NONE, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, SWS_BILINEAR } from 'node-av/constants';
 import type { RgbImage } from '../../pipeline/image.ts';
 import { DEFAULT_ENCODER_OPTIONS, type DecodedPicture, type EncodedFrame, type EncoderOptions, type VideoDecoder, type VideoEncoder } from './types.ts';
 
@@ -76,6 +76,7 @@ export class NodeAvVp8Encoder implements VideoEncoder {
   constructor(options: Partial<EncoderOptions> = {}) {
     this.options = { ...DEFAULT_ENCODER_OPTIONS, ...options };
     this.packet.alloc();
+    this.frame.alloc();
   }
 
   encode(input: RgbImage, timestampMs: number, forceKeyframe: boolean): EncodedFrame[] {
@@ -131,7 +132,9 @@ export class NodeAvVp8Encoder implements VideoEncoder {
     ctx.threadCount = 1; // 2 threads on 2 cores made latency spike (webrtc-notes)
     ctx.gopSize = this.options.keyframeInterval;
     ctx.maxBFrames = 0;
-    const opts = Dictionary.fromObject({
+    // Private libvpx options are set on the context: node-av 6.1.1 double-frees a Dictionary passed to open2
+    // (process crashes at exit with "double free or corruption").
+    const privateOptions: Record<string, string> = {
       deadline: 'realtime',
       'cpu-used': String(this.options.cpuUsed),
       'lag-in-frames': '0',
@@ -140,11 +143,11 @@ export class NodeAvVp8Encoder implements VideoEncoder {
       'static-thresh': '0',
       'max-intra-rate': '300',
       'undershoot-pct': '95',
-      'buf-initial-sz': '500',
-      'buf-optimal-sz': '600',
-      'buf-sz': '1000',
-    });
-    FFmpegError.throwIfError(ctx.open2Sync(null, opts), 'open VP8 encoder');
+    };
+    for (const [name, value] of Object.entries(privateOptions)) {
+      FFmpegError.throwIfError(Option.set(ctx.getNative(), name, value, AV_OPT_SEARCH_CHILDREN), `libvpx option ${name}`);
+    }
+    FFmpegError.throwIfError(ctx.open2Sync(null, null), 'open VP8 encoder');
     this.ctx = ctx;
     this.width = width;
     this.height = height;

@@ -1,0 +1,224 @@
+/**
+ * One browser's WebRTC peer (werift): receives the camera as VP8 RTP, reassembles frames, and sends processed
+ * frames back on the same sendrecv transceiver with our own RFC 7741 packetizer. Keyframe requests from the
+ * browser (PLI/FIR, and NACKs we cannot serve) surface as `keyframe-request`; losses on the way in become a
+ * rate-limited PLI to the browser.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  MediaStreamTrack,
+  PictureLossIndication,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtcpPayloadSpecificFeedback,
+  RtpHeader,
+  RtpPacket,
+  useFIR,
+  useNACK,
+  usePLI,
+  useREMB,
+  type RTCRtpTransceiver,
+} from 'werift';
+import type { IcePayload } from '@deepphoto/shared';
+import { DEFAULT_MAX_PAYLOAD, Vp8Depacketizer, Vp8Packetizer } from './vp8-rtp.ts';
+
+export interface LivePeerOptions {
+  /** Extra host addresses for ICE; `127.0.0.1` makes loopback-only setups (tests, same machine) work. */
+  iceAdditionalHostAddresses?: string[];
+  /** Minimum spacing of our PLIs to the browser. */
+  pliIntervalMs?: number;
+  /** How long ICE may stay `disconnected` before the peer counts as gone. */
+  disconnectedTimeoutMs?: number;
+  maxPayload?: number;
+}
+
+export interface IncomingFrame {
+  /** View into the depacketizer's buffer; copy before the next tick. */
+  data: Uint8Array;
+  rtpTimestamp: number;
+  keyframe: boolean;
+  receivedAt: number;
+}
+
+export interface LivePeerEvents {
+  frame: [IncomingFrame];
+  'keyframe-request': [reason: 'pli' | 'fir' | 'nack'];
+  ice: [IcePayload];
+  connected: [];
+  /** The peer is gone (ICE failed, stayed disconnected, or closed by the remote side). Emitted once. */
+  gone: [reason: string];
+}
+
+const FIR_FMT = 4;
+const RTP_HISTORY_SIZE = 128; // werift's RTCRtpSender cache size
+const VIDEO_CLOCK = 90_000;
+
+export class LivePeer extends EventEmitter<LivePeerEvents> {
+  readonly pc: RTCPeerConnection;
+  private readonly outTrack = new MediaStreamTrack({ kind: 'video' });
+  private readonly depacketizer = new Vp8Depacketizer();
+  private readonly packetizer: Vp8Packetizer;
+  private transceiver: RTCRtpTransceiver | undefined;
+  private remoteSsrc: number | undefined;
+  private lastPliAt = -Infinity;
+  private sequenceNumber = Math.floor(Math.random() * 0x10000);
+  private disconnectedTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private goneEmitted = false;
+  readonly counters = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, plisSent: 0, keyframeRequests: 0 };
+  private readonly options: Required<LivePeerOptions>;
+
+  constructor(options: LivePeerOptions = {}) {
+    super();
+    this.options = {
+      iceAdditionalHostAddresses: options.iceAdditionalHostAddresses ?? ['127.0.0.1'],
+      pliIntervalMs: options.pliIntervalMs ?? 500,
+      disconnectedTimeoutMs: options.disconnectedTimeoutMs ?? 5000,
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    };
+    this.packetizer = new Vp8Packetizer(this.options.maxPayload);
+    this.pc = new RTCPeerConnection({
+      codecs: {
+        audio: [],
+        video: [
+          new RTCRtpCodecParameters({
+            mimeType: 'video/VP8',
+            clockRate: VIDEO_CLOCK,
+            rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()],
+          }),
+        ],
+      },
+      iceAdditionalHostAddresses: this.options.iceAdditionalHostAddresses,
+    });
+    this.pc.onTrack.subscribe((track) => {
+      if (track.kind !== 'video' || this.remoteSsrc !== undefined) return;
+      this.remoteSsrc = track.ssrc;
+      track.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
+    });
+    this.pc.onIceCandidate.subscribe((candidate) => {
+      if (this.closed) return;
+      this.emit('ice', { candidate: candidate ? (candidate.toJSON() as IcePayload['candidate']) : null });
+    });
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') this.emit('connected');
+      if (state === 'failed' || state === 'closed') this.gone(`connection ${state}`);
+    });
+    this.pc.iceConnectionStateChange.subscribe((state) => {
+      if (state === 'disconnected') {
+        clearTimeout(this.disconnectedTimer);
+        this.disconnectedTimer = setTimeout(() => this.gone('ICE disconnected'), this.options.disconnectedTimeoutMs);
+      } else if (state === 'connected' || state === 'completed') {
+        clearTimeout(this.disconnectedTimer);
+      } else if (state === 'failed' || state === 'closed') {
+        this.gone(`ICE ${state}`);
+      }
+    });
+  }
+
+  /** Applies the browser's offer and returns our answer (candidates included once gathered). */
+  async answer(offerSdp: string): Promise<string> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    const transceiver = this.pc.getTransceivers().find((t) => t.kind === 'video');
+    if (!transceiver) throw new TypeError('the offer has no video');
+    this.transceiver = transceiver;
+    transceiver.setDirection('sendrecv');
+    await transceiver.sender.replaceTrack(this.outTrack);
+    // The browser's PLI/FIR for what we send arrives on the receiver of a sendrecv transceiver (webrtc-notes #2).
+    transceiver.receiver.onRtcp.subscribe((packet) => {
+      if (packet.type !== RtcpPayloadSpecificFeedback.type) return;
+      const count = (packet as RtcpPayloadSpecificFeedback).feedback.count;
+      if (count === PictureLossIndication.count) this.keyframeRequested('pli');
+      else if (count === FIR_FMT) this.keyframeRequested('fir');
+    });
+    transceiver.sender.onPictureLossIndication.subscribe(() => this.keyframeRequested('pli'));
+    transceiver.sender.onGenericNack.subscribe((nack) => {
+      const cache = (transceiver.sender as unknown as { rtpCache?: Array<RtpPacket | undefined> }).rtpCache;
+      if (!cache) return;
+      const unserved = nack.lost.some((seq) => cache[seq % RTP_HISTORY_SIZE]?.header.sequenceNumber !== seq);
+      if (unserved) this.keyframeRequested('nack');
+    });
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    return this.pc.localDescription?.sdp ?? answer.sdp;
+  }
+
+  async addIceCandidate(candidate: IcePayload['candidate']): Promise<void> {
+    if (this.closed) return;
+    await this.pc.addIceCandidate(candidate ?? undefined);
+  }
+
+  /** Packetizes one encoded frame and sends it; the RTP timestamp is the input frame's (carried through). */
+  sendFrame(frame: Uint8Array, rtpTimestamp: number): void {
+    if (this.closed) return;
+    const payloads = this.packetizer.packetize(frame);
+    for (let i = 0; i < payloads.length; i++) {
+      const header = new RtpHeader({
+        sequenceNumber: this.sequenceNumber,
+        timestamp: rtpTimestamp >>> 0,
+        marker: i === payloads.length - 1,
+        payloadType: 96,
+      });
+      this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+      this.outTrack.writeRtp(new RtpPacket(header, payloads[i]!));
+      this.counters.bytesOut += payloads[i]!.length;
+    }
+    this.counters.framesOut++;
+  }
+
+  /** Asks the browser for a keyframe, at most once per `pliIntervalMs`. */
+  requestKeyframeFromRemote(): void {
+    const now = performance.now();
+    if (this.remoteSsrc === undefined || !this.transceiver || now - this.lastPliAt < this.options.pliIntervalMs) return;
+    this.lastPliAt = now;
+    this.counters.plisSent++;
+    void this.transceiver.receiver.sendRtcpPLI(this.remoteSsrc).catch(() => {});
+  }
+
+  get depacketizerStats(): ReturnType<Vp8Depacketizer['toJSON']> {
+    return this.depacketizer.toJSON();
+  }
+
+  /** Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.disconnectedTimer);
+    this.outTrack.stop();
+    try {
+      await this.pc.close();
+    } catch {
+      // closing a half-negotiated peer may throw inside werift; nothing left to free
+    }
+    this.removeAllListeners();
+  }
+
+  private onRtp(rtp: RtpPacket): void {
+    if (this.closed) return;
+    this.counters.bytesIn += rtp.payload.length;
+    const result = this.depacketizer.push({
+      sequenceNumber: rtp.header.sequenceNumber,
+      timestamp: rtp.header.timestamp,
+      marker: rtp.header.marker,
+      payload: rtp.payload,
+    });
+    if (!result) return;
+    if (result.kind === 'keyframe-needed') {
+      this.requestKeyframeFromRemote();
+      return;
+    }
+    this.counters.framesIn++;
+    this.emit('frame', { data: result.data, rtpTimestamp: result.timestamp, keyframe: result.keyframe, receivedAt: performance.now() });
+  }
+
+  private keyframeRequested(reason: 'pli' | 'fir' | 'nack'): void {
+    if (this.closed) return;
+    this.counters.keyframeRequests++;
+    this.emit('keyframe-request', reason);
+  }
+
+  private gone(reason: string): void {
+    if (this.goneEmitted || this.closed) return;
+    this.goneEmitted = true;
+    this.emit('gone', reason);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `GET /api/recordings/:id` — download a finished recording. A fastify plugin:
+ * `await app.register(recordingRoutes, { store })`.
+ */
+import { createReadStream } from 'node:fs';
+import type { FastifyPluginAsync } from 'fastify';
+import { RecordingStore } from './recording-store.ts';
+
+export interface RecordingRoutesOptions {
+  store: RecordingStore;
+}
+
+export const recordingRoutes: FastifyPluginAsync<RecordingRoutesOptions> = async (app, options) => {
+  const { store } = options;
+  app.get<{ Params: { id: string } }>('/api/recordings/:id', async (request, reply) => {
+    const id = request.params.id.replace(/\.webm$/, '');
+    if (!RecordingStore.isValidId(id)) {
+      return reply.status(400).send({ error: { code: 'bad_request', message: 'malformed recording id' } });
+    }
+    const size = await store.size(id);
+    if (size === undefined) {
+      return reply.status(404).send({ error: { code: 'bad_request', message: `no recording "${id}"` } });
+    }
+    return reply
+      .type('video/webm')
+      .header('content-length', size)
+      .header('content-disposition', `attachment; filename="deepphoto-${id}.webm"`)
+      .send(createReadStream(store.webmPath(id)));
+  });
+};
+
+/** Same as `app.register(recordingRoutes, { store })`. */
+export async function registerRecordingRoutes(app: Parameters<FastifyPluginAsync>[0], store: RecordingStore): Promise<void> {
+  await app.register(recordingRoutes, { store });
+}

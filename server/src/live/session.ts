@@ -1,0 +1,161 @@
+/**
+ * One browser's live session: owns its peer, its frame worker and its recorder (mediasoup-style lifecycle).
+ * `close()` is idempotent, closes the children and emits `close` exactly once.
+ */
+import { EventEmitter } from 'node:events';
+import type { ErrorPayload, IcePayload, RecordingReadyPayload, StatsPayload, Target } from '@deepphoto/shared';
+import type { EncoderOptions } from './codec/types.ts';
+import { LiveError } from './errors.ts';
+import { FrameWorker, type EncodedOutput } from './frame-worker-client.ts';
+import { LivePeer, type IncomingFrame, type LivePeerOptions } from './peer.ts';
+import type { ProcessorOptions } from './processor.ts';
+import { Recorder } from './recorder.ts';
+import type { RecordingStore } from './recording-store.ts';
+import { StatsWindow } from './stats.ts';
+
+export interface SessionOptions {
+  id: string;
+  processorModule: string;
+  effect: { style: string; target: Target };
+  workingWidth?: number;
+  encoder?: Partial<EncoderOptions>;
+  peer?: LivePeerOptions;
+  store: RecordingStore;
+  statsIntervalMs?: number;
+  ffmpegPath?: string;
+}
+
+export interface SessionEvents {
+  close: [reason: string];
+  stats: [StatsPayload];
+  ice: [IcePayload];
+  error: [ErrorPayload];
+  'recording.ready': [RecordingReadyPayload];
+}
+
+export class Session extends EventEmitter<SessionEvents> {
+  readonly id: string;
+  private readonly peer: LivePeer;
+  private readonly stats = new StatsWindow();
+  private readonly statsTimer: NodeJS.Timeout;
+  private recorder: Recorder | undefined;
+  private closing: Promise<void> | undefined;
+  private firstRtpTs: number | undefined;
+  private lastRtpTs = 0;
+  private rtpUnwrapped = 0;
+  effect: { style: string; target: Target };
+
+  private constructor(
+    private readonly options: SessionOptions,
+    private readonly worker: FrameWorker,
+  ) {
+    super();
+    this.id = options.id;
+    this.effect = { ...options.effect };
+    this.peer = new LivePeer(options.peer);
+    this.peer.on('frame', (f) => this.onIncoming(f));
+    this.peer.on('keyframe-request', () => this.worker.requestKeyframe());
+    this.peer.on('ice', (c) => this.emit('ice', c));
+    this.peer.on('gone', (reason) => void this.close(`peer gone: ${reason}`));
+    this.worker.on('encoded', (o) => this.onEncoded(o));
+    this.worker.on('frame-error', (message) => this.emit('error', { code: 'internal', message: `frame skipped processing: ${message}` }));
+    this.worker.on('failed', (error) => {
+      this.emit('error', { code: 'internal', message: `frame worker failed: ${error.message}` });
+      void this.close('worker failed');
+    });
+    this.statsTimer = setInterval(() => this.emit('stats', this.stats.take(this.recording)), options.statsIntervalMs ?? 1000);
+    this.statsTimer.unref();
+  }
+
+  /** Starts the worker (processor + codecs); rejects without leaving anything behind. */
+  static async create(options: SessionOptions): Promise<Session> {
+    const processor: ProcessorOptions = { ...options.effect, workingWidth: options.workingWidth };
+    const worker = await FrameWorker.start({ processorModule: options.processorModule, processor, encoder: options.encoder ?? {} });
+    return new Session(options, worker);
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  get recording(): boolean {
+    return this.recorder !== undefined;
+  }
+
+  async answer(offerSdp: string): Promise<string> {
+    if (this.closed) throw new LiveError('invalid_state', 'session closed');
+    return this.peer.answer(offerSdp);
+  }
+
+  async addIceCandidate(candidate: IcePayload['candidate']): Promise<void> {
+    await this.peer.addIceCandidate(candidate);
+  }
+
+  /** Make-before-break: resolves once frames use the new effect. */
+  async update(change: Partial<{ style: string; target: Target }>): Promise<void> {
+    if (this.closed) throw new LiveError('invalid_state', 'session closed');
+    await this.worker.update(change);
+    this.effect = { ...this.effect, ...change };
+  }
+
+  startRecording(): string {
+    if (this.closed) throw new LiveError('invalid_state', 'session closed');
+    if (this.recorder) throw new LiveError('invalid_state', 'already recording');
+    this.recorder = new Recorder(this.options.store, { ffmpegPath: this.options.ffmpegPath });
+    this.worker.requestKeyframe(); // the recording starts at a keyframe
+    return this.recorder.id;
+  }
+
+  async stopRecording(): Promise<RecordingReadyPayload> {
+    const recorder = this.recorder;
+    if (!recorder) throw new LiveError('invalid_state', 'not recording');
+    this.recorder = undefined;
+    const ready = await recorder.stop();
+    this.emit('recording.ready', ready);
+    return ready;
+  }
+
+  /** Frees peer, worker and recorder (finalizing a running recording). Safe to call twice. */
+  close(reason = 'closed'): Promise<void> {
+    this.closing ??= this.doClose(reason);
+    return this.closing;
+  }
+
+  private async doClose(reason: string): Promise<void> {
+    clearInterval(this.statsTimer);
+    const tasks: Array<Promise<unknown>> = [this.peer.close(), this.worker.close()];
+    if (this.recorder) {
+      tasks.push(
+        this.stopRecording().catch((error: unknown) => this.emit('error', LiveError.from(error).toPayload())),
+      );
+    }
+    await Promise.allSettled(tasks);
+    this.emit('close', reason);
+    this.removeAllListeners();
+  }
+
+  private onIncoming(frame: IncomingFrame): void {
+    if (this.closed) return;
+    // Unwrap the 32-bit 90 kHz RTP clock into increasing milliseconds for the processor and encoder.
+    if (this.firstRtpTs === undefined) {
+      this.firstRtpTs = frame.rtpTimestamp;
+      this.lastRtpTs = frame.rtpTimestamp;
+    }
+    const delta = (frame.rtpTimestamp - this.lastRtpTs) | 0;
+    if (delta > 0) this.rtpUnwrapped += delta;
+    this.lastRtpTs = frame.rtpTimestamp;
+    this.stats.frameIn(frame.data.length);
+    this.worker.pushFrame(frame.data, frame.rtpTimestamp, this.rtpUnwrapped / 90, frame.receivedAt, frame.keyframe);
+  }
+
+  private onEncoded(out: EncodedOutput): void {
+    if (this.closed) return;
+    this.peer.sendFrame(out.data, out.rtpTimestamp);
+    const latency = performance.now() - out.receivedAt;
+    this.stats.frameOut(out.data.length, latency, out.timings, out.dropped, out.width, out.height);
+    const recorder = this.recorder;
+    if (recorder && !recorder.writeFrame(out.data, out.keyframe, out.width, out.height) && recorder.full) {
+      this.stopRecording().catch((error: unknown) => this.emit('error', LiveError.from(error).toPayload()));
+    }
+  }
+}

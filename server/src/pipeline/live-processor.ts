@@ -1,0 +1,76 @@
+/**
+ * The live path's frame processor: what each session's worker thread loads (see `server/src/live/processor.ts`).
+ * It owns one ModelRuntime per worker — sessions never share ORT state across threads — and a LivePipeline.
+ */
+import { providersForTask, ModelRuntime, type Logger } from '../runtime/onnx.ts';
+import { StyleCatalog, type StyleTier } from '../styles/catalog.ts';
+import type { FrameProcessor, ProcessorFactory, ProcessorOptions } from '../live/processor.ts';
+import { LivePipeline, type LivePipelineOptions } from './live-pipeline.ts';
+
+const workerLogger: Logger = {
+  info: (m) => console.log(`[live] ${m}`),
+  warn: (m) => console.warn(`[live] ${m}`),
+};
+
+/**
+ * Which network and working size a live session uses. On a GPU the teachers run at full frame size (quality);
+ * on CPU the distilled light nets at 320 px (real time). `DEEPPHOTO_LIVE_TIER` and `DEEPPHOTO_LIVE_WORKING_SIZE`
+ * override. The GPU case is decided by the provider the style model really got, not by what was asked for.
+ */
+export async function chooseLiveTier(
+  runtime: ModelRuntime,
+  catalog: StyleCatalog,
+  style: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Pick<LivePipelineOptions, 'tier' | 'workingLongSide'>> {
+  const tierOverride = env.DEEPPHOTO_LIVE_TIER === 'quality' || env.DEEPPHOTO_LIVE_TIER === 'live' ? (env.DEEPPHOTO_LIVE_TIER as StyleTier) : undefined;
+  const sizeOverride = Number(env.DEEPPHOTO_LIVE_WORKING_SIZE) > 0 ? Number(env.DEEPPHOTO_LIVE_WORKING_SIZE) : undefined;
+  let tier: StyleTier = tierOverride ?? 'live';
+  if (!tierOverride && providersForTask('style', env)[0] !== 'cpu') {
+    const quality = await runtime.load(catalog.modelFor(style, 'quality'));
+    if (quality.provider !== 'cpu') tier = 'quality';
+  }
+  return { tier, workingLongSide: sizeOverride ?? (tier === 'quality' ? 640 : 320) };
+}
+
+class PipelineProcessor implements FrameProcessor {
+  private closed = false;
+
+  constructor(
+    private readonly pipeline: LivePipeline,
+    private readonly runtime: ModelRuntime,
+  ) {}
+
+  process: FrameProcessor['process'] = (input, timestampMs, output) => this.pipeline.process(input, timestampMs, output);
+
+  update(change: Partial<ProcessorOptions>): Promise<void> {
+    return this.pipeline.update({ ...(change.style ? { style: change.style } : {}), ...(change.target ? { target: change.target } : {}) });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pipeline.close();
+    void this.runtime.close();
+  }
+}
+
+export const createProcessor: ProcessorFactory = async (options) => {
+  // One ORT thread per session worker by default: segmentation and style then run side by side on two cores.
+  const threads = Number(process.env.DEEPPHOTO_LIVE_THREADS) > 0 ? Number(process.env.DEEPPHOTO_LIVE_THREADS) : 1;
+  const runtime = new ModelRuntime({ logger: workerLogger, threads });
+  try {
+    const catalog = await StyleCatalog.discover({}, workerLogger.warn);
+    const tier = await chooseLiveTier(runtime, catalog, options.style);
+    const pipeline = await LivePipeline.create(runtime, catalog, {
+      style: options.style,
+      target: options.target,
+      ...tier,
+      ...(options.workingWidth ? { workingLongSide: options.workingWidth } : {}),
+    });
+    return new PipelineProcessor(pipeline, runtime);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+};

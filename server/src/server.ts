@@ -1,0 +1,66 @@
+/**
+ * The whole product on one HTTP server: photo API, recordings, socket.io signaling for live sessions, and (when
+ * built) the web page. `main.ts` runs it; tests start it the same way on a free port.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createPhotoContext, type PhotoContext } from './context.ts';
+import { buildHttpApp } from './http/app.ts';
+import { recordingRoutes } from './live/recording-routes.ts';
+import type { RecordingStoreOptions } from './live/recording-store.ts';
+import { attachSignaling, type SignalingHandle, type SignalingOptions } from './signaling/signaling.ts';
+import type { Logger } from './runtime/onnx.ts';
+
+/** The live frame processor: segmentation + style (LivePipeline), loaded inside each session's worker. */
+export const LIVE_PROCESSOR_MODULE = new URL('./pipeline/live-processor.ts', import.meta.url).href;
+
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  maxSessions?: number;
+  recordings?: RecordingStoreOptions;
+  /** Override the frame processor module (tests use the built-in ones). */
+  processorModule?: string;
+  signaling?: Partial<SignalingOptions>;
+  logger?: Logger;
+  /** Extra routes, e.g. the static web page; registered before listening. */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  photo: PhotoContext;
+  signaling: SignalingHandle;
+  /** Idempotent: closes live sessions (finalizing recordings), then HTTP, then model sessions. */
+  close(): Promise<void>;
+}
+
+function envInt(name: string): number | undefined {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const photo = await createPhotoContext({ logger: options.logger });
+  const app = await buildHttpApp({ photo });
+  const signaling = await attachSignaling(app.server, {
+    knownStyles: () => photo.catalog.ids(),
+    defaultEffect: { style: photo.catalog.ids()[0] ?? 'none', target: 'background' },
+    maxSessions: options.maxSessions ?? envInt('DEEPPHOTO_MAX_SESSIONS') ?? 2,
+    processorModule: options.processorModule ?? LIVE_PROCESSOR_MODULE,
+    ...(options.recordings ? { recordings: options.recordings } : {}),
+    ...options.signaling,
+  });
+  await app.register(recordingRoutes, { store: signaling.store });
+  for (const plugin of options.plugins ?? []) await plugin(app);
+  const url = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await signaling.close();
+      await app.close();
+      await photo.close();
+    })());
+  return { url, app, photo, signaling, close };
+}

@@ -1,0 +1,111 @@
+/**
+ * Signaling protocol between the browser and the live server (socket.io). Every client→server payload is
+ * validated with these schemas on the server; TypeScript types alone do not protect a server.
+ */
+import { z } from 'zod';
+import { ERROR_CODES, styleIdSchema, targetSchema, type ErrorCode } from './effects.ts';
+
+// ---- client → server -------------------------------------------------------------------------------------------
+
+export const MAX_SDP_LENGTH = 64 * 1024;
+
+export const offerSchema = z.object({ sdp: z.string().min(1).max(MAX_SDP_LENGTH) }).strict();
+export type OfferPayload = z.infer<typeof offerSchema>;
+
+export const iceCandidateSchema = z
+  .object({
+    candidate: z.string().max(2048),
+    sdpMid: z.string().max(64).nullish(),
+    sdpMLineIndex: z.number().int().min(0).max(64).nullish(),
+    usernameFragment: z.string().max(256).nullish(),
+  })
+  .strict();
+/** `candidate: null` is the end-of-candidates marker. */
+export const icePayloadSchema = z.object({ candidate: iceCandidateSchema.nullable() }).strict();
+export type IcePayload = z.infer<typeof icePayloadSchema>;
+
+export const sessionUpdateSchema = z
+  .object({ style: styleIdSchema.optional(), target: targetSchema.optional() })
+  .strict()
+  .refine((v) => v.style !== undefined || v.target !== undefined, 'give style and/or target');
+export type SessionUpdatePayload = z.infer<typeof sessionUpdateSchema>;
+
+/** `recording.start` / `recording.stop` carry no payload (an empty object is accepted too). */
+export const emptyPayloadSchema = z.union([z.undefined(), z.object({}).strict()]);
+
+// ---- server → client -------------------------------------------------------------------------------------------
+
+export interface AnswerPayload {
+  sdp: string;
+}
+
+export interface StageStats {
+  decodeMs: number;
+  segmentMs: number;
+  styleMs: number;
+  smoothMs: number;
+  compositeMs: number;
+  processMs: number;
+  encodeMs: number;
+  /** Server time from the last RTP packet of a frame to its processed version being handed to the network. */
+  totalMs: number;
+}
+
+/** Emitted once per second per session. Stage figures are means over the frames of that second. */
+export interface StatsPayload {
+  fpsIn: number;
+  fpsOut: number;
+  /** Frames decoded but not processed (newest-wins flow limiter) during this second. */
+  droppedFrames: number;
+  /** Since the session started. */
+  droppedTotal: number;
+  /** Mean server in→out latency of this second's frames, ms. */
+  latencyMs: number;
+  stages: StageStats;
+  width: number;
+  height: number;
+  bitrateKbpsIn: number;
+  bitrateKbpsOut: number;
+  recording: boolean;
+}
+
+export const errorPayloadSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface RecordingReadyPayload {
+  id: string;
+  url: string;
+  durationMs: number;
+  bytes: number;
+}
+
+/** What acks carry: `ok: true` plus a result, or the same error as the `error` event. */
+export type Ack<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; error: ErrorPayload };
+
+export interface ServerToClientEvents {
+  answer: (payload: AnswerPayload) => void;
+  ice: (payload: IcePayload) => void;
+  stats: (payload: StatsPayload) => void;
+  error: (payload: ErrorPayload) => void;
+  'recording.ready': (payload: RecordingReadyPayload) => void;
+}
+
+export interface ClientToServerEvents {
+  offer: (payload: OfferPayload, ack?: (result: Ack<AnswerPayload>) => void) => void;
+  ice: (payload: IcePayload) => void;
+  'session.update': (payload: SessionUpdatePayload, ack?: (result: Ack<{ style: string; target: string }>) => void) => void;
+  'recording.start': (payload?: Record<string, never>, ack?: (result: Ack<{ id: string }>) => void) => void;
+  'recording.stop': (payload?: Record<string, never>, ack?: (result: Ack<RecordingReadyPayload>) => void) => void;
+}
+
+/** The schema for each client→server event, so that the server can validate by event name. */
+export const clientEventSchemas = {
+  offer: offerSchema,
+  ice: icePayloadSchema,
+  'session.update': sessionUpdateSchema,
+  'recording.start': emptyPayloadSchema,
+  'recording.stop': emptyPayloadSchema,
+} as const;
