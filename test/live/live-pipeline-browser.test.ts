@@ -1,0 +1,151 @@
+/**
+ * The real product path in a real browser: Chromium's fake camera plays a still frame of the upper-body clip,
+ * the server segments and stylizes it (LivePipeline in the session worker), and the page reads the returned
+ * video back. A still input makes every returned frame comparable pixel by pixel with what was sent.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMask, type RgbImage } from '../../server/src/pipeline/image.ts';
+import { PersonMasker } from '../../server/src/pipeline/person-mask.ts';
+import { startServer, type RunningServer } from '../../server/src/server.ts';
+import { chromiumAvailable, launchChromium, SAMPLE_VIDEO, SOCKET_IO_CLIENT_JS } from '../support/browser.ts';
+import { LIVE_PAGE_HTML } from './live-page.ts';
+import { existsSync } from 'node:fs';
+
+const run = promisify(execFile);
+type Mean = [number, number, number];
+interface PageFrame { t: number; mean: Mean }
+
+/** Adds `live.grab()` to the test page: the current returned frame as a PNG data URL at 640x480. */
+const PAGE = LIVE_PAGE_HTML.replace(
+  '</body>',
+  `<script>window.live.grab = () => { const v = document.getElementById('remote'); const c = document.createElement('canvas');
+  c.width = 640; c.height = 480; c.getContext('2d').drawImage(v, 0, 0, 640, 480); return c.toDataURL('image/png'); };</script></body>`,
+);
+
+const suite = chromiumAvailable() && existsSync(SAMPLE_VIDEO) ? describe : describe.skip;
+
+suite('live effects through a real browser with the real models', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+  let still: RgbImage;
+  let personMask: Float32Array;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-still-'));
+    const png = path.join(dir, 'still.png');
+    const vf = 'scale=640:480:force_original_aspect_ratio=increase,crop=640:480';
+    await run('ffmpeg', ['-v', 'error', '-y', '-ss', '2', '-i', SAMPLE_VIDEO, '-frames:v', '1', '-vf', vf, png]);
+    await run('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', png, '-t', '1', '-r', '30', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', path.join(dir, 'still.y4m')]);
+    const raw = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    still = { width: raw.info.width, height: raw.info.height, data: new Uint8Array(raw.data) };
+
+    const socketIoJs = await readFile(SOCKET_IO_CLIENT_JS);
+    server = await startServer({
+      recordings: { dir: path.join(dir, 'rec') },
+      plugins: [
+        async (app) => {
+          app.get('/', async (_q, reply) => reply.type('text/html').send(PAGE));
+          app.get('/socket.io.js', async (_q, reply) => reply.type('text/javascript').send(socketIoJs));
+        },
+      ],
+    });
+    const mask = createMask(still.width, still.height);
+    await (await PersonMasker.create(server.photo.runtime)).mask(still, mask);
+    personMask = mask.data;
+
+    browser = await launchChromium({ fakeVideo: path.join(dir, 'still.y4m') });
+    page = await browser.newPage();
+    await page.goto(server.url + '/');
+    await page.evaluate(() => (window as unknown as { live: { start(): Promise<boolean> } }).live.start());
+  }, 180_000);
+
+  afterAll(async () => {
+    await page?.close();
+    await browser?.close();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const frames = (): Promise<PageFrame[]> => page.evaluate(() => (window as unknown as { live: { frames: PageFrame[] } }).live.frames);
+  const emit = (event: string, payload: unknown) =>
+    page.evaluate(([e, p]) => (window as unknown as { live: { emit(e: string, p: unknown): Promise<{ ok: boolean }> } }).live.emit(e as string, p), [event, payload] as const);
+
+  async function framesAfter(count: number, timeoutMs = 60_000): Promise<void> {
+    const start = (await frames()).length;
+    const end = Date.now() + timeoutMs;
+    while ((await frames()).length < start + count) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${count} returned frames`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function grab(): Promise<Uint8Array> {
+    const url = await page.evaluate(() => (window as unknown as { live: { grab(): string } }).live.grab());
+    const { data } = await sharp(Buffer.from(url.split(',')[1]!, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    return new Uint8Array(data);
+  }
+
+  /** Mean absolute difference to the sent still, over person pixels (mask >= 0.98) and background (<= 0.02). */
+  function regionChange(returned: Uint8Array): { person: number; background: number } {
+    let p = 0;
+    let pn = 0;
+    let b = 0;
+    let bn = 0;
+    for (let i = 0; i < personMask.length; i++) {
+      const d = (Math.abs(returned[i * 3]! - still.data[i * 3]!) + Math.abs(returned[i * 3 + 1]! - still.data[i * 3 + 1]!) + Math.abs(returned[i * 3 + 2]! - still.data[i * 3 + 2]!)) / 3;
+      if (personMask[i]! >= 0.98) (p += d), pn++;
+      else if (personMask[i]! <= 0.02) (b += d), bn++;
+    }
+    expect(pn).toBeGreaterThan(10_000);
+    expect(bn).toBeGreaterThan(10_000);
+    return { person: p / pn, background: b / bn };
+  }
+
+  it('target=background: the person stays close to the camera picture while the background changes', async () => {
+    expect((await emit('session.update', { style: 'mosaic', target: 'background' })).ok).toBe(true);
+    await framesAfter(8);
+    const change = regionChange(await grab());
+    console.log('background target, mean abs change', change);
+    expect(change.person).toBeLessThan(12); // VP8 round trip twice, nothing else
+    expect(change.background).toBeGreaterThan(25);
+  });
+
+  it('target=person: the reverse', async () => {
+    expect((await emit('session.update', { target: 'person' })).ok).toBe(true);
+    await framesAfter(8);
+    const change = regionChange(await grab());
+    console.log('person target, mean abs change', change);
+    expect(change.background).toBeLessThan(12);
+    expect(change.person).toBeGreaterThan(25);
+  });
+
+  it('a style switch shows the new style within 3 frames, with no black frame', async () => {
+    expect((await emit('session.update', { style: 'mosaic', target: 'whole' })).ok).toBe(true);
+    await framesAfter(8);
+    const before = (await frames()).slice(-3).map((f) => f.mean);
+    const ack = await emit('session.update', { style: 'candy' });
+    expect(ack.ok).toBe(true);
+    const index = (await frames()).length;
+    await framesAfter(8);
+    const after = (await frames()).slice(index).map((f) => f.mean);
+    const settled = after.at(-1)!;
+    const distance = (a: Mean, b: Mean) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    const old = before.at(-1)!;
+    expect(distance(old, settled)).toBeGreaterThan(10); // the two styles are told apart by colour
+    const firstNew = after.findIndex((m) => distance(m, settled) < distance(m, old));
+    console.log('style switch: first frame in the new style, index after ack', firstNew);
+    expect(firstNew).toBeGreaterThanOrEqual(0);
+    expect(firstNew).toBeLessThan(3);
+    const black = (m: Mean) => m[0] < 12 && m[1] < 12 && m[2] < 12;
+    expect([...before, ...after].some(black)).toBe(false);
+  });
+});
