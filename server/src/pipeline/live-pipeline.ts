@@ -62,7 +62,7 @@ function allocate(width: number, height: number, longSide: number): FrameBuffers
 /**
  * One stream's frame transform: `process(frame) -> frame`, with style and target changeable live.
  *
- * Per frame: downscale once to the working size; stylize it and segment it (concurrently); smooth the model-size
+ * Per frame: downscale once to the working size; segment it and stylize it; smooth the model-size
  * mask over time; refine it with the guided filter at working size; upsample mask and styled picture to the frame
  * and composite there, so the untouched region keeps full resolution.
  *
@@ -141,13 +141,9 @@ export class LivePipeline {
       .get({ srcWidth: input.width, srcHeight: input.height, dstWidth: b.small.width, dstHeight: b.small.height, channels: 3 })
       .resize(input.data, 'HWC', b.small.data, 'HWC');
 
-    const stylePromise = (async () => {
-      const t = performance.now();
-      await stylizer.stylize(b.small, b.styledSmall, Math.max(b.small.width, b.small.height));
-      timings.styleMs = performance.now() - t;
-    })();
-    const maskPromise = (async () => {
-      if (!rule.needsMask) return;
+    // Sequential on purpose: onnxruntime-node runs inference as a synchronous native call on this thread, so
+    // overlapping the two gives nothing and would only blur the per-stage timings. Each run uses ORT's threads.
+    if (rule.needsMask) {
       let t = performance.now();
       const lowRes = await this.segmenter.segment(b.small);
       timings.segmentMs = performance.now() - t;
@@ -155,10 +151,12 @@ export class LivePipeline {
       this.smoother.apply(lowRes, timestampMs);
       this.refiner.refine(lowRes, b.small, b.maskSmall);
       timings.smoothMs = performance.now() - t;
-    })();
-    await Promise.all([stylePromise, maskPromise]);
+    }
+    let t = performance.now();
+    await stylizer.stylize(b.small, b.styledSmall, Math.max(b.small.width, b.small.height));
+    timings.styleMs = performance.now() - t;
 
-    const t = performance.now();
+    t = performance.now();
     this.upStyle
       .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: input.width, dstHeight: input.height, channels: 3 })
       .resize(b.styledSmall.data, 'HWC', b.styledFull.data, 'HWC');

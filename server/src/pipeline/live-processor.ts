@@ -56,8 +56,9 @@ class PipelineProcessor implements FrameProcessor {
 }
 
 export const createProcessor: ProcessorFactory = async (options) => {
-  // One ORT thread per session worker by default: segmentation and style then run side by side on two cores.
-  const threads = Number(process.env.DEEPPHOTO_LIVE_THREADS) > 0 ? Number(process.env.DEEPPHOTO_LIVE_THREADS) : 1;
+  // ORT's intra-op threads per session worker (default 2 = this machine's cores): inference is a synchronous call
+  // in the worker, so one session's models run one after the other, each using all the threads.
+  const threads = Number(process.env.DEEPPHOTO_LIVE_THREADS) > 0 ? Number(process.env.DEEPPHOTO_LIVE_THREADS) : 2;
   const runtime = new ModelRuntime({ logger: workerLogger, threads });
   try {
     const catalog = await StyleCatalog.discover({}, workerLogger.warn);
