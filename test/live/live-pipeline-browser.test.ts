@@ -17,6 +17,9 @@ import { startServer, type RunningServer } from '../../server/src/server.ts';
 import { chromiumAvailable, launchChromium, SAMPLE_VIDEO, SOCKET_IO_CLIENT_JS } from '../support/browser.ts';
 import { LIVE_PAGE_HTML } from './live-page.ts';
 import { existsSync } from 'node:fs';
+import { liveFrameWorkerCount } from '../../server/src/live/frame-worker-client.ts';
+import { liveRecorderChildren } from '../../server/src/live/recorder.ts';
+import { ffprobeDuration } from '../support/browser.ts';
 
 const run = promisify(execFile);
 type Mean = [number, number, number];
@@ -147,5 +150,19 @@ suite('live effects through a real browser with the real models', () => {
     expect(firstNew).toBeLessThan(3);
     const black = (m: Mean) => m[0] < 12 && m[1] < 12 && m[2] < 12;
     expect([...before, ...after].some(black)).toBe(false);
+  });
+
+  it('server shutdown during a call finalizes the running recording and leaves no session, worker or child', async () => {
+    const started = await emit('recording.start', {});
+    expect(started.ok).toBe(true);
+    await framesAfter(6);
+    const id = (started as unknown as { id: string }).id;
+    await server.close();
+    expect(server.signaling.sessions.size).toBe(0);
+    expect(liveFrameWorkerCount()).toBe(0);
+    expect(liveRecorderChildren()).toBe(0);
+    const file = server.signaling.store.webmPath(id);
+    expect(existsSync(file)).toBe(true);
+    expect(await ffprobeDuration(file)).toBeGreaterThan(0.5);
   });
 });
