@@ -5,18 +5,9 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { FrameProcessor } from './processor.ts';
-import type { FromWorker, StageTimings, ToWorker, WorkerInit } from './worker-messages.ts';
+import type { EncodedOutput, FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
 
-export interface EncodedOutput {
-  data: Uint8Array;
-  keyframe: boolean;
-  rtpTimestamp: number;
-  receivedAt: number;
-  width: number;
-  height: number;
-  timings: StageTimings;
-  dropped: number;
-}
+export type { EncodedOutput };
 
 export interface FrameWorkerEvents {
   encoded: [EncodedOutput];

@@ -8,14 +8,9 @@
  */
 import type { Target } from '@deepphoto/shared';
 import type { RgbImage } from '../pipeline/image.ts';
+import type { FrameTimings } from '../pipeline/live-pipeline.ts';
 
-export interface FrameTimings {
-  segmentMs: number;
-  styleMs: number;
-  smoothMs: number;
-  compositeMs: number;
-  totalMs: number;
-}
+export type { FrameTimings };
 
 export interface ProcessorOptions {
   style: string;

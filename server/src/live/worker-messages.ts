@@ -19,20 +19,22 @@ export interface StageTimings extends FrameTimings {
   encodeMs: number;
 }
 
+/** One processed, encoded frame as the session receives it. */
+export interface EncodedOutput {
+  data: Uint8Array;
+  keyframe: boolean;
+  rtpTimestamp: number;
+  receivedAt: number;
+  width: number;
+  height: number;
+  timings: StageTimings;
+  dropped: number;
+}
+
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; message: string }
-  | {
-      type: 'encoded';
-      data: ArrayBuffer;
-      keyframe: boolean;
-      rtpTimestamp: number;
-      receivedAt: number;
-      width: number;
-      height: number;
-      timings: StageTimings;
-      dropped: number;
-    }
+  | ({ type: 'encoded'; data: ArrayBuffer } & Omit<EncodedOutput, 'data'>)
   | { type: 'updated'; id: number; error?: string }
   | { type: 'frame-error'; message: string }
   | { type: 'closed' };
