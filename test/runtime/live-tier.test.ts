@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPhotoContext, quietLogger, type PhotoContext } from '../../server/src/context.ts';
+import { chooseLiveTier } from '../../server/src/pipeline/live-processor.ts';
+import { ModelRuntime, parseProviderList } from '../../server/src/runtime/onnx.ts';
+
+let context: PhotoContext;
+beforeAll(async () => {
+  context = await createPhotoContext({ logger: quietLogger });
+});
+afterAll(() => context.close());
+
+/** A runtime whose models report the given provider: the decision logic is what is under test here. */
+function runtimeOn(provider: string): ModelRuntime {
+  return { load: async () => ({ provider }) } as unknown as ModelRuntime;
+}
+
+describe('chooseLiveTier', () => {
+  it('CPU only: light nets at 320 px', async () => {
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', {})).toEqual({ tier: 'live', workingLongSide: 320 });
+  });
+
+  it('a GPU provider that really loaded the teacher: teachers at full frame size (640)', async () => {
+    expect(await chooseLiveTier(runtimeOn('cuda'), context.catalog, 'mosaic', { DEEPPHOTO_EP_STYLE: 'cuda,cpu' })).toEqual({ tier: 'quality', workingLongSide: 640 });
+  });
+
+  it('a GPU asked for but not there (fell back to CPU): stays on light nets', async () => {
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', { DEEPPHOTO_EP: 'webgpu,cpu' })).toEqual({ tier: 'live', workingLongSide: 320 });
+  });
+
+  it('on this machine, with a real runtime asked for webgpu, the teacher lands on cpu and the live tier is kept', async () => {
+    const runtime = new ModelRuntime({ logger: quietLogger, providers: { style: parseProviderList('webgpu,cpu') } });
+    try {
+      expect(await chooseLiveTier(runtime, context.catalog, 'mosaic', { DEEPPHOTO_EP_STYLE: 'webgpu,cpu' })).toEqual({ tier: 'live', workingLongSide: 320 });
+      expect((await runtime.load('mosaic')).provider).toBe('cpu');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('DEEPPHOTO_LIVE_TIER and DEEPPHOTO_LIVE_WORKING_SIZE override', async () => {
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', { DEEPPHOTO_LIVE_TIER: 'quality', DEEPPHOTO_LIVE_WORKING_SIZE: '480' })).toEqual({
+      tier: 'quality',
+      workingLongSide: 480,
+    });
+  });
+});
