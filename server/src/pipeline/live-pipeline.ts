@@ -40,7 +40,6 @@ interface FrameBuffers {
   width: number;
   height: number;
   small: RgbImage;
-  styledSmall: RgbImage;
   maskSmall: Mask;
   maskFull: Mask;
   styledFull: RgbImage;
@@ -52,7 +51,6 @@ function allocate(width: number, height: number, longSide: number): FrameBuffers
     width,
     height,
     small: createRgbImage(s.width, s.height),
-    styledSmall: createRgbImage(s.width, s.height),
     maskSmall: createMask(s.width, s.height),
     maskFull: createMask(width, height),
     styledFull: createRgbImage(width, height),
@@ -62,9 +60,9 @@ function allocate(width: number, height: number, longSide: number): FrameBuffers
 /**
  * One stream's frame transform: `process(frame) -> frame`, with style and target changeable live.
  *
- * Per frame: downscale once to the working size; segment it and stylize it; smooth the model-size
- * mask over time; refine it with the guided filter at working size; upsample mask and styled picture to the frame
- * and composite there, so the untouched region keeps full resolution.
+ * Per frame: downscale once to the working size; segment it and stylize it (the style network's output is
+ * resampled straight to frame size); smooth the model-size mask over time; refine it with the guided filter at
+ * working size; upsample the mask and composite at frame size, so the untouched region keeps full resolution.
  *
  * `update()` is make-before-break: a new style's session is created and warmed up while frames keep flowing with
  * the old one, then swapped in between two frames. A failed update leaves the old effect running.
@@ -76,7 +74,6 @@ export class LivePipeline {
   private readonly refiner = new MaskRefiner();
   private readonly downscale = new ResamplerCache();
   private readonly upMask = new ResamplerCache();
-  private readonly upStyle = new ResamplerCache();
   private buffers: FrameBuffers | undefined;
   private closed = false;
 
@@ -153,13 +150,10 @@ export class LivePipeline {
       timings.smoothMs = performance.now() - t;
     }
     let t = performance.now();
-    await stylizer.stylize(b.small, b.styledSmall, Math.max(b.small.width, b.small.height));
+    await stylizer.stylize(b.small, b.styledFull, Math.max(b.small.width, b.small.height));
     timings.styleMs = performance.now() - t;
 
     t = performance.now();
-    this.upStyle
-      .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: input.width, dstHeight: input.height, channels: 3 })
-      .resize(b.styledSmall.data, 'HWC', b.styledFull.data, 'HWC');
     if (rule.needsMask) {
       this.upMask
         .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: input.width, dstHeight: input.height, channels: 1 })

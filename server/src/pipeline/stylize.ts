@@ -1,5 +1,5 @@
 import type { LoadedModel } from '../runtime/onnx.ts';
-import { assertSameSize, type RgbImage } from './image.ts';
+import type { RgbImage } from './image.ts';
 import { ResamplerCache } from './resample.ts';
 
 export interface Size {
@@ -38,8 +38,12 @@ export class Stylizer {
     return this.model.entry.id;
   }
 
+  /**
+   * Stylizes `picture` at most `maxLongSide` px and writes the result into `out`, which may be larger (the live
+   * path passes the full frame while `picture` is its downscaled copy: one resample instead of two).
+   */
   async stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<Size> {
-    assertSameSize(picture, out, 'stylize');
+    if (out.width * picture.height !== out.height * picture.width) throw new TypeError('stylize: output must have the picture\'s aspect ratio');
     const size = workingSize(picture, maxLongSide, this.multipleOf);
     const n = size.width * size.height * 3;
     if (this.input.length !== n) this.input = new Float32Array(n);
@@ -49,7 +53,7 @@ export class Stylizer {
       .resize(picture.data, 'HWC', this.input, 'CHW', scale, offset);
     const { data } = await this.model.run(this.input, [1, 3, size.height, size.width]);
     this.up
-      .get({ srcWidth: size.width, srcHeight: size.height, dstWidth: picture.width, dstHeight: picture.height, channels: 3 })
+      .get({ srcWidth: size.width, srcHeight: size.height, dstWidth: out.width, dstHeight: out.height, channels: 3 })
       .resize(data, 'CHW', out.data, 'HWC');
     return size;
   }
