@@ -29,4 +29,7 @@ fi
 # Models: convert MediaPipe's .tflite files to ONNX with our converter; report which style nets resolve.
 npm run models:prepare
 
+# The web page: a static export served by the server at / (Next.js; no telemetry, nothing downloaded).
+NEXT_TELEMETRY_DISABLED=1 npm run build:web
+
 echo "install: done. Start with: npm start"

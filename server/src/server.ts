@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createPhotoContext, type PhotoContext } from './context.ts';
 import { buildHttpApp } from './http/app.ts';
+import { webStatic } from './http/web-static.ts';
 import { recordingRoutes } from './live/recording-routes.ts';
 import type { RecordingStoreOptions } from './live/recording-store.ts';
 import { attachSignaling, type SignalingHandle, type SignalingOptions } from './signaling/signaling.ts';
@@ -22,7 +23,9 @@ export interface ServerOptions {
   processorModule?: string;
   signaling?: Partial<SignalingOptions>;
   logger?: Logger;
-  /** Extra routes, e.g. the static web page; registered before listening. */
+  /** Serve the built web page at `/` (default true; tests that bring their own page turn it off). */
+  servePage?: boolean;
+  /** Extra routes; registered before listening. */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
@@ -52,6 +55,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...options.signaling,
   });
   await app.register(recordingRoutes, { store: signaling.store });
+  if (options.servePage ?? true) await app.register(webStatic);
   for (const plugin of options.plugins ?? []) await plugin(app);
   const url = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
 

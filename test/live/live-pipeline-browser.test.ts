@@ -54,6 +54,7 @@ suite('live effects through a real browser with the real models', () => {
     const socketIoJs = await readFile(SOCKET_IO_CLIENT_JS);
     server = await startServer({
       recordings: { dir: path.join(dir, 'rec') },
+      servePage: false,
       plugins: [
         async (app) => {
           app.get('/', async (_q, reply) => reply.type('text/html').send(PAGE));

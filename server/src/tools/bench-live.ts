@@ -116,6 +116,7 @@ async function personPng(): Promise<Buffer | null> {
 const png = await personPng();
 const server = await startServer({
   maxSessions: 1,
+  servePage: false,
   logger: quietLogger,
   plugins: [
     async (app) => {

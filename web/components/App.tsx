@@ -1,0 +1,111 @@
+'use client';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { SessionUpdatePayload, StyleInfo } from '@deepphoto/shared';
+import { ApiError, fetchStyles } from '../lib/api.ts';
+import { UNREACHABLE, type UiError } from '../lib/messages.ts';
+import { Gallery, type Selection } from './Gallery.tsx';
+import { LiveView } from './LiveView.tsx';
+import { PhotoMode } from './PhotoMode.tsx';
+
+type Mode = 'live' | 'photo';
+const RETRY_MS = 3000;
+
+export function App() {
+  const [mode, setMode] = useState<Mode>('live');
+  const [styles, setStyles] = useState<StyleInfo[] | null>(null);
+  const [stylesError, setStylesError] = useState<UiError | null>(null);
+  const [selection, setSelection] = useState<Selection>({ style: null, target: 'background' });
+  const [pending, setPending] = useState(false);
+  const [status, setStatus] = useState('');
+  const [camera, setCamera] = useState<MediaStream | null>(null);
+  const [loadRun, setLoadRun] = useState(0);
+  const chosen = useRef(false);
+
+  // Style list; while the server is unreachable, retry every few seconds (and on "Retry now").
+  useEffect(() => {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    fetchStyles(controller.signal)
+      .then((list) => {
+        setStyles(list.styles);
+        setStylesError(null);
+        if (!chosen.current && list.styles[0]) setSelection((s) => ({ ...s, style: list.styles[0]!.id }));
+      })
+      .catch((e: unknown) => {
+        if ((e as Error).name === 'AbortError') return;
+        setStylesError(e instanceof ApiError ? e.ui : UNREACHABLE);
+        timer = setTimeout(() => setLoadRun((n) => n + 1), RETRY_MS);
+      });
+    return () => {
+      controller.abort();
+      clearTimeout(timer);
+    };
+  }, [loadRun]);
+
+  const announce = useCallback((message: string) => setStatus(message), []);
+  const onSelect = useCallback((next: Selection) => {
+    chosen.current = true;
+    setSelection(next);
+  }, []);
+
+  const effect = useMemo<SessionUpdatePayload & { target: NonNullable<SessionUpdatePayload['target']> }>(
+    () => (selection.style === null ? { target: 'none' } : { style: selection.style, target: selection.target }),
+    [selection.style, selection.target],
+  );
+
+  const reachable = stylesError?.kind !== 'unreachable';
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          <span>
+            DeepPhoto <em>Live</em>
+          </span>
+        </div>
+        <nav className="tabs" aria-label="Mode">
+          <button type="button" className="tab" aria-pressed={mode === 'live'} onClick={() => setMode('live')}>
+            Live video
+          </button>
+          <button type="button" className="tab" aria-pressed={mode === 'photo'} onClick={() => setMode('photo')}>
+            Photo
+          </button>
+        </nav>
+        <span className={`pill ${reachable ? (styles ? 'pill-live' : 'pill-busy') : 'pill-error'}`} data-testid="server-status">
+          {reachable ? (styles ? 'Server ready' : 'Connecting…') : 'Server unreachable'}
+        </span>
+      </header>
+
+      <main id="main" className="layout">
+        <div className="stage">
+          <div hidden={mode !== 'live'}>
+            <LiveView effect={effect} onPending={setPending} announce={announce} onCameraStream={setCamera} />
+          </div>
+          <div hidden={mode !== 'photo'}>
+            <PhotoMode active={mode === 'photo'} effect={effect} cameraStream={camera} announce={announce} />
+          </div>
+        </div>
+        <aside className="side">
+          <Gallery
+            styles={styles}
+            error={stylesError}
+            onRetry={() => setLoadRun((n) => n + 1)}
+            selection={selection}
+            onChange={onSelect}
+            pending={pending}
+          />
+        </aside>
+      </main>
+
+      <footer className="statusbar">
+        <p role="status" aria-live="polite" data-testid="status">
+          {status}
+        </p>
+      </footer>
+    </div>
+  );
+}
