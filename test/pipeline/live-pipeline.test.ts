@@ -79,3 +79,23 @@ describe('LivePipeline', () => {
     pipeline.close();
   });
 });
+
+describe('LivePipeline style thread', () => {
+  it('gives the same picture as running the style in this thread, and closing leaves no thread behind', async () => {
+    const { liveStyleThreads } = await import('../../server/src/pipeline/style-thread.ts');
+    const options = { style: 'mosaic', target: 'background' as const, workingLongSide: 160, smoothing: { ratio: 0, resetAfterMs: 500 } };
+    const threaded = await LivePipeline.create(context.runtime, context.catalog, { ...options, styleThread: true });
+    const inline = await LivePipeline.create(context.runtime, context.catalog, { ...options, styleThread: false });
+    expect(liveStyleThreads()).toBe(1);
+    const a = createRgbImage(frame.width, frame.height);
+    const b = createRgbImage(frame.width, frame.height);
+    await threaded.process(frame, 0, a);
+    await inline.process(frame, 0, b);
+    expect(meanDiff(a, b)).toBeLessThan(0.5);
+    threaded.close();
+    threaded.close();
+    inline.close();
+    for (let i = 0; i < 50 && liveStyleThreads() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(liveStyleThreads()).toBe(0);
+  });
+});

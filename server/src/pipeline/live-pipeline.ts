@@ -3,11 +3,19 @@ import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
 import { composite, TARGET_RULES } from './composite.ts';
 import { MaskRefiner } from './feather.ts';
-import { createMask, createRgbImage, type Mask, type RgbImage } from './image.ts';
+import { createMask, type Mask, type RgbImage } from './image.ts';
 import { ResamplerCache } from './resample.ts';
 import { Segmenter } from './segment.ts';
 import { DEFAULT_SMOOTHING, MaskSmoother, type SmoothingOptions } from './smooth.ts';
+import { sharedRgbImage, ThreadedStylizer } from './style-thread.ts';
 import { Stylizer, workingSize } from './stylize.ts';
+
+/** What the live pipeline needs of a style stage: the in-thread Stylizer or the ThreadedStylizer. */
+interface StyleStage {
+  readonly modelId: string;
+  stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<unknown>;
+  close?(): void;
+}
 
 export interface FrameTimings {
   segmentMs: number;
@@ -26,6 +34,12 @@ export interface LivePipelineOptions {
   tier: StyleTier;
   smoothing: SmoothingOptions;
   segmentationModel: string;
+  /**
+   * Run the style network in its own thread (`styleThreads` ORT threads) so that it overlaps segmentation and mask
+   * work of the same frame. Off: everything in the calling thread, one stage after the other.
+   */
+  styleThread: boolean;
+  styleThreads: number;
 }
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
@@ -33,6 +47,8 @@ export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'>
   tier: 'live',
   smoothing: DEFAULT_SMOOTHING,
   segmentationModel: 'selfie-general',
+  styleThread: true,
+  styleThreads: 1,
 };
 
 /** The per-size buffers of one stream; rebuilt only when the camera's resolution changes. */
@@ -47,13 +63,14 @@ interface FrameBuffers {
 
 function allocate(width: number, height: number, longSide: number): FrameBuffers {
   const s = workingSize({ width, height }, longSide, 4);
+  // small and styledFull are shared with the style thread (SharedArrayBuffer): no copies across threads.
   return {
     width,
     height,
-    small: createRgbImage(s.width, s.height),
+    small: sharedRgbImage(s.width, s.height),
     maskSmall: createMask(s.width, s.height),
     maskFull: createMask(width, height),
-    styledFull: createRgbImage(width, height),
+    styledFull: sharedRgbImage(width, height),
   };
 }
 
@@ -69,7 +86,9 @@ function allocate(width: number, height: number, longSide: number): FrameBuffers
  */
 export class LivePipeline {
   private options: LivePipelineOptions;
-  private stylizer: Stylizer | null;
+  private stylizer: StyleStage | null;
+  /** The frame being processed, so that a replaced style stage is closed only after that frame is done. */
+  private currentFrame: Promise<unknown> = Promise.resolve();
   private readonly smoother: MaskSmoother;
   private readonly refiner = new MaskRefiner();
   private readonly downscale = new ResamplerCache();
@@ -81,7 +100,7 @@ export class LivePipeline {
     private readonly runtime: ModelRuntime,
     private readonly catalog: StyleCatalog,
     private readonly segmenter: Segmenter,
-    stylizer: Stylizer | null,
+    stylizer: StyleStage | null,
     options: LivePipelineOptions,
   ) {
     this.options = options;
@@ -96,8 +115,13 @@ export class LivePipeline {
   ): Promise<LivePipeline> {
     const resolved: LivePipelineOptions = { ...DEFAULT_LIVE_OPTIONS, ...options };
     const modelId = catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
-    const [segmentation, style] = await Promise.all([runtime.load(resolved.segmentationModel), runtime.load(modelId)]);
-    return new LivePipeline(runtime, catalog, new Segmenter(segmentation), new Stylizer(style), resolved);
+    const [segmentation, style] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.styleStage(runtime, modelId, resolved)]);
+    return new LivePipeline(runtime, catalog, new Segmenter(segmentation), style, resolved);
+  }
+
+  private static async styleStage(runtime: ModelRuntime, modelId: string, options: LivePipelineOptions): Promise<StyleStage> {
+    if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads);
+    return new Stylizer(await runtime.load(modelId));
   }
 
   get effect(): { style: string; target: Target; modelId: string | null } {
@@ -106,19 +130,31 @@ export class LivePipeline {
 
   async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target'>>): Promise<void> {
     if (this.closed) throw new Error('LivePipeline is closed');
-    let next = this.stylizer;
+    const previous = this.stylizer;
+    let next = previous;
     const style = change.style ?? this.options.style;
     if (change.style !== undefined) {
       const modelId = this.catalog.modelFor(style, this.options.tier);
-      if (modelId !== this.stylizer?.modelId) next = new Stylizer(await this.runtime.load(modelId));
+      if (modelId !== previous?.modelId) next = await LivePipeline.styleStage(this.runtime, modelId, this.options);
     }
-    // Swap both in one step, after the new model is ready.
+    if (this.closed) {
+      if (next !== previous) next?.close?.();
+      throw new Error('LivePipeline is closed');
+    }
+    // Swap both in one step, after the new model is ready; retire the old stage once its last frame is done.
     this.stylizer = next;
     this.options = { ...this.options, style, target: change.target ?? this.options.target };
+    if (previous && previous !== next) void this.currentFrame.finally(() => previous.close?.());
   }
 
   /** Writes the processed `input` into `output` (same size). `timestampMs` must increase. */
-  async process(input: RgbImage, timestampMs: number, output: RgbImage): Promise<FrameTimings> {
+  process(input: RgbImage, timestampMs: number, output: RgbImage): Promise<FrameTimings> {
+    const frame = this.processFrame(input, timestampMs, output);
+    this.currentFrame = frame.catch(() => undefined);
+    return frame;
+  }
+
+  private async processFrame(input: RgbImage, timestampMs: number, output: RgbImage): Promise<FrameTimings> {
     const started = performance.now();
     const timings: FrameTimings = { segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 };
     const { target } = this.options;
@@ -138,37 +174,44 @@ export class LivePipeline {
       .get({ srcWidth: input.width, srcHeight: input.height, dstWidth: b.small.width, dstHeight: b.small.height, channels: 3 })
       .resize(input.data, 'HWC', b.small.data, 'HWC');
 
-    // Sequential on purpose: onnxruntime-node runs inference as a synchronous native call on this thread, so
-    // overlapping the two gives nothing and would only blur the per-stage timings. Each run uses ORT's threads.
+    // The style network starts first: in its own thread it runs while this thread does the mask work below
+    // (in-thread, onnxruntime-node's synchronous run makes the two sequential anyway). The output is resampled
+    // straight to frame size.
+    const styleStarted = performance.now();
+    let styleEnded = styleStarted;
+    const styled = stylizer.stylize(b.small, b.styledFull, Math.max(b.small.width, b.small.height)).then(() => {
+      styleEnded = performance.now();
+    });
+    styled.catch(() => undefined); // awaited below; not an unhandled rejection while the mask work runs
+    let t = performance.now();
     if (rule.needsMask) {
-      let t = performance.now();
       const lowRes = await this.segmenter.segment(b.small);
       timings.segmentMs = performance.now() - t;
       t = performance.now();
       this.smoother.apply(lowRes, timestampMs);
       this.refiner.refine(lowRes, b.small, b.maskSmall);
-      timings.smoothMs = performance.now() - t;
-    }
-    let t = performance.now();
-    await stylizer.stylize(b.small, b.styledFull, Math.max(b.small.width, b.small.height));
-    timings.styleMs = performance.now() - t;
-
-    t = performance.now();
-    if (rule.needsMask) {
       this.upMask
         .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: input.width, dstHeight: input.height, channels: 1 })
         .resize(b.maskSmall.data, 'HWC', b.maskFull.data, 'HWC');
+      timings.smoothMs = performance.now() - t;
     }
+    await styled;
+    timings.styleMs = styleEnded - styleStarted;
+
+    t = performance.now();
     composite(input, b.styledFull, rule.needsMask ? b.maskFull : null, target, output);
     timings.compositeMs = performance.now() - t;
     timings.totalMs = performance.now() - started;
     return timings;
   }
 
-  /** Sessions belong to the runtime (shared by the worker's pipelines); this only stops further use. */
+  /** Model sessions belong to the runtime; the style thread (if any) is ended after the frame in progress. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    const stylizer = this.stylizer;
     this.stylizer = null;
     this.buffers = undefined;
+    void this.currentFrame.finally(() => stylizer?.close?.());
   }
 }

@@ -56,10 +56,10 @@ class PipelineProcessor implements FrameProcessor {
 }
 
 export const createProcessor: ProcessorFactory = async (options) => {
-  // ORT's intra-op threads per session worker (default 2 = this machine's cores): inference is a synchronous call
-  // in the worker, so one session's models run one after the other, each using all the threads.
-  const threads = Number(process.env.DEEPPHOTO_LIVE_THREADS) > 0 ? Number(process.env.DEEPPHOTO_LIVE_THREADS) : 2;
-  const runtime = new ModelRuntime({ logger: workerLogger, threads });
+  // ORT intra-op threads: the session worker runs segmentation, the style thread the style net, side by side; one
+  // thread each fills two cores (DEEPPHOTO_LIVE_THREADS / DEEPPHOTO_STYLE_THREADS override).
+  const envThreads = (name: string) => (Number(process.env[name]) > 0 ? Number(process.env[name]) : 1);
+  const runtime = new ModelRuntime({ logger: workerLogger, threads: envThreads('DEEPPHOTO_LIVE_THREADS') });
   try {
     const catalog = await StyleCatalog.discover({}, workerLogger.warn);
     const tier = await chooseLiveTier(runtime, catalog, options.style);
@@ -67,6 +67,8 @@ export const createProcessor: ProcessorFactory = async (options) => {
       style: options.style,
       target: options.target,
       ...tier,
+      styleThread: process.env.DEEPPHOTO_STYLE_THREAD !== '0',
+      styleThreads: envThreads('DEEPPHOTO_STYLE_THREADS'),
       ...(options.workingWidth ? { workingLongSide: options.workingWidth } : {}),
     });
     return new PipelineProcessor(pipeline, runtime);
