@@ -155,8 +155,8 @@ async function benchProviders(providers: ExecutionProvider[]): Promise<Record<st
 
 /**
  * The live pipeline at 640x480 with `style` on the background: frames per second for 1..max concurrent sessions
- * (each its own pipeline and runtime, all in this process), and how many sustain 30 fps. Decode/encode are not
- * included (see bench:live for the whole WebRTC path).
+ * (each its own pipeline, runtime and style thread, as the product runs them), and how many sustain 30 fps.
+ * Decode/encode are not included (see bench:live for the whole WebRTC path).
  */
 async function benchLive(style: string): Promise<Record<string, unknown>> {
   const seconds = Number(values['live-seconds']);
@@ -168,7 +168,8 @@ async function benchLive(style: string): Promise<Record<string, unknown>> {
   for (let n = 1; n <= maxSessions; n++) {
     const sessions = await Promise.all(
       Array.from({ length: n }, async () => {
-        const liveRuntime = new ModelRuntime({ logger: quietLogger, threads: Math.max(1, Math.floor(cpus().length / n)) });
+        // As the product runs a live session: one ORT thread for segmentation here, one in the style thread.
+        const liveRuntime = new ModelRuntime({ logger: quietLogger, threads: 1 });
         const catalog = await StyleCatalog.discover({}, () => {});
         const tier = await chooseLiveTier(liveRuntime, catalog, style);
         chosen = { ...tier, model: catalog.modelFor(style, tier.tier) };
