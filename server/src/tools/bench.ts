@@ -122,7 +122,7 @@ for (const id of styleIds) {
 async function benchProviders(providers: ExecutionProvider[]): Promise<Record<string, unknown>> {
   parseProviderList(providers.join(',')); // validates names
   const out: Record<string, unknown> = {};
-  const modelIds = ['selfie-general', ...(values.styles ? values.styles.split(',') : ['candy', 'mosaic', 'udnie'])];
+  const modelIds = ['selfie-general', ...(values.styles ? values.styles.split(',') : modelsByTask('style').map((m) => m.id))];
   for (const provider of providers) {
     const perModel: Record<string, unknown> = {};
     for (const id of modelIds) {
