@@ -157,6 +157,7 @@ suite('live effects through a real browser with the real models', () => {
     const started = await emit('recording.start', {});
     expect(started.ok).toBe(true);
     await framesAfter(6);
+    await new Promise((r) => setTimeout(r, 1500)); // at least ~1.5 s of recording, however fast frames come
     const id = (started as unknown as { id: string }).id;
     await server.close();
     expect(server.signaling.sessions.size).toBe(0);

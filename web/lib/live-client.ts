@@ -230,8 +230,17 @@ export class LiveClient {
         if (preferred.some((c) => /vp8/i.test(c.mimeType))) transceiver.setCodecPreferences(preferred);
       }
       pc.ontrack = (e) => this.on.remoteStream(new MediaStream([e.track]));
+      // Candidates wait until the server has answered the offer: sent earlier, they can overtake the offer (the
+      // server then has no session for them and answers invalid_state).
+      let answered = false;
+      const heldCandidates: RTCIceCandidateInit[] = [];
+      const sendCandidate = (candidate: RTCIceCandidateInit) => {
+        if (this.socket?.connected) this.socket.emit('ice', { candidate: candidate as never });
+      };
       pc.onicecandidate = (e) => {
-        if (e.candidate && this.socket?.connected) this.socket.emit('ice', { candidate: e.candidate.toJSON() as never });
+        if (!e.candidate) return;
+        if (answered) sendCandidate(e.candidate.toJSON());
+        else heldCandidates.push(e.candidate.toJSON());
       };
       pc.onconnectionstatechange = () => {
         if (this.pc !== pc) return;
@@ -250,6 +259,8 @@ export class LiveClient {
       if (!answer.ok) throw new LiveCallError(serverErrorMessage(answer.error.code, answer.error.message));
       if (this.pc !== pc) return; // stopped meanwhile
       await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      answered = true;
+      for (const candidate of heldCandidates.splice(0)) sendCandidate(candidate);
       this.startStatsPolling(pc);
     } catch (error) {
       this.closePeer();
