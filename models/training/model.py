@@ -134,7 +134,7 @@ class StudentNet(nn.Module):
     """Johnson-style light net: conv k_in c1, conv3/2 c2, conv3/2 c3, n_res res blocks at 1/4 res,
     nearest-up + conv3 c2, nearest-up + conv3 c1, conv k_out 3. InstanceNorm (affine) + ReLU like the teacher."""
 
-    def __init__(self, c1=8, c2=16, c3=32, n_res=4, k_in=9, k_out=9, dw=False):
+    def __init__(self, c1=8, c2=16, c3=32, n_res=4, k_in=3, k_out=3, dw=False):
         super().__init__()
         self.cfg = dict(c1=c1, c2=c2, c3=c3, n_res=n_res, k_in=k_in, k_out=k_out, dw=dw)
         self.enc = nn.Sequential(ConvINReLU(3, c1, k_in), ConvINReLU(c1, c2, 3, 2), ConvINReLU(c2, c3, 3, 2))
@@ -142,12 +142,28 @@ class StudentNet(nn.Module):
         self.up1 = ConvINReLU(c3, c2, 3)
         self.up2 = ConvINReLU(c2, c1, 3)
         self.out = ConvLayer(c1, 3, k_out)
+        # Training-time output affine (out*64+128) so the last conv works near unit scale; fold_output() bakes it
+        # into the last conv's weights before export, leaving a plain conv as the graph's last node.
+        self.register_buffer('out_scale', torch.tensor(64.0))
+        self.register_buffer('out_shift', torch.tensor(128.0))
 
     def forward(self, x):
         y = self.res(self.enc(x))
         y = self.up1(F.interpolate(y, scale_factor=2.0, mode='nearest'))
         y = self.up2(F.interpolate(y, scale_factor=2.0, mode='nearest'))
-        return self.out(y)
+        y = self.out(y)
+        if float(self.out_scale) != 1.0 or float(self.out_shift) != 0.0:
+            y = y * self.out_scale + self.out_shift
+        return y
+
+    @torch.no_grad()
+    def fold_output(self):
+        c = self.out.conv
+        c.weight.mul_(self.out_scale)
+        c.bias.mul_(self.out_scale).add_(self.out_shift)
+        self.out_scale.fill_(1.0)
+        self.out_shift.fill_(0.0)
+        return self
 
 
 def n_params(m):

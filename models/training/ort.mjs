@@ -1,5 +1,6 @@
 // Small onnxruntime-node helper for the style-distillation pipeline (models/training).
 //   node models/training/ort.mjs run   MODEL.onnx IN.npy OUT.npy [threads]   # input1 float32 NCHW -> output1
+//   node models/training/ort.mjs runmany MODEL.onnx THREADS IN1.npy OUT1.npy [IN2.npy OUT2.npy ...]  # one session
 //   node models/training/ort.mjs bench MODEL.onnx H W [runs=20] [threads=2]   # prints JSON {median_ms,...}
 // .npy files: little-endian float32, C order (what numpy.save writes for float32 arrays).
 import fs from 'node:fs';
@@ -41,6 +42,14 @@ if (mode === 'run') {
   const r = await s.run({ input1: new ort.Tensor('float32', data, shape) });
   const o = r.output1;
   writeNpy(out, o.data, o.dims);
+} else if (mode === 'runmany') {
+  const [threads, ...pairs] = rest;
+  const s = await session(model, Number(threads));
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const { data, shape } = readNpy(pairs[i]);
+    const r = await s.run({ input1: new ort.Tensor('float32', data, shape) });
+    writeNpy(pairs[i + 1], r.output1.data, r.output1.dims);
+  }
 } else if (mode === 'bench') {
   const [H, W, runs = '20', threads = '2'] = rest;
   const s = await session(model, Number(threads));
