@@ -38,8 +38,8 @@ export const modelEntrySchema = z.object({
   license: z.string(),
   attribution: z.string(),
   file: z.string(),
-  /** null only for files we produce ourselves at install (checked against the source's sha instead). */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /** Of the file the runtime loads; for install-time conversions, of our converter's (deterministic) output. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
   source: sourceSchema,
   mirrorPath: z.string().optional(),
   /** A file in the mirror produced independently (e.g. by another converter), for equivalence tests only. */

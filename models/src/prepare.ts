@@ -24,12 +24,11 @@ export async function prepareSegmentationModel(entry: ModelEntry, cacheDir = def
   }
   const onnx = convertTfliteToOnnx(tflite, { producerName: 'deepphoto-tflite2onnx' });
   const sha256 = sha256Hex(onnx);
-  if (entry.sha256 && sha256 !== entry.sha256) {
+  if (sha256 !== entry.sha256) {
     throw new Error(`${entry.id}: converted model has sha256 ${sha256}, manifest expects ${entry.sha256} (converter changed?)`);
   }
   const path = join(cacheDir, entry.file);
   writeAtomically(path, onnx);
-  writeAtomically(`${path}.sha256`, new TextEncoder().encode(`${sha256}\n`));
   return { path, sha256, ms: performance.now() - started };
 }
 

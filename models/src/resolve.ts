@@ -39,15 +39,7 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The sha a prepared file must have: the manifest's, or for install-time conversions the one recorded beside it. */
-function expectedSha(entry: ModelEntry, cacheDir: string): string | null {
-  if (entry.sha256) return entry.sha256;
-  const stamp = join(cacheDir, `${entry.file}.sha256`);
-  return existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : null;
-}
-
-function checked(entry: ModelEntry, path: string, expected: string | null): string {
-  if (expected === null) return path;
+function checked(entry: ModelEntry, path: string, expected: string): string {
   const actual = sha256Hex(readFileSync(path));
   if (actual !== expected) {
     throw new ModelChecksumError(`${entry.id}: ${path} has sha256 ${actual}, manifest expects ${expected}. Delete it and run \`npm run models:prepare\`.`);
@@ -71,12 +63,11 @@ export async function resolveModelPath(entry: ModelEntry, options: ResolveOption
   }
 
   const cached = join(cacheDir, entry.file);
-  if (existsSync(cached)) return checked(entry, cached, expectedSha(entry, cacheDir));
+  if (existsSync(cached)) return checked(entry, cached, entry.sha256);
 
   if (mirrorDir && entry.mirrorPath) {
     const mirrored = resolvePath(mirrorDir, entry.mirrorPath);
-    // A mirror copy of an install-time conversion is only trusted when the manifest pins it.
-    if (existsSync(mirrored) && entry.sha256) return checked(entry, mirrored, entry.sha256);
+    if (existsSync(mirrored)) return checked(entry, mirrored, entry.sha256);
   }
 
   if (entry.source.kind === 'npm-tflite') {
@@ -94,7 +85,7 @@ export async function resolveModelPath(entry: ModelEntry, options: ResolveOption
       throw new ModelMissingError(entry.id, `${entry.id}: download from ${entry.source.url} failed (${(error as Error).message}). ${hint(entry, cached)}`);
     }
     const actual = sha256Hex(bytes);
-    if (entry.sha256 && actual !== entry.sha256) {
+    if (actual !== entry.sha256) {
       throw new ModelChecksumError(`${entry.id}: download from ${entry.source.url} has sha256 ${actual}, manifest expects ${entry.sha256}.`);
     }
     writeAtomically(cached, bytes);
