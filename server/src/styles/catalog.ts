@@ -46,14 +46,16 @@ export class StyleCatalog {
         continue;
       }
       const lookId = entry.teacher ?? entry.id;
-      const look = looks.get(lookId) ?? { id: lookId, title: entry.teacher ? lookId : entry.title, models: {} };
+      const look = looks.get(lookId) ?? { id: lookId, title: entry.teacher ? lookId.charAt(0).toUpperCase() + lookId.slice(1) : entry.title, models: {} };
       if (!entry.teacher) look.title = entry.title;
       look.models[entry.tier ?? 'quality'] = entry;
       looks.set(lookId, look);
     }
     if (unavailable.size > 0) {
+      const missing = [...unavailable.keys()];
+      const fallback = missing.filter((id) => looks.has(id)).length === missing.length ? ' (their light nets are used instead)' : '';
       log(
-        `style networks not found: ${[...unavailable.keys()].join(', ')} — set DEEPPHOTO_MODELS_MIRROR to a folder with them (e.g. ../shared/models) or put the files in the model cache; the first reason: ${[...unavailable.values()][0]}`,
+        `style networks not found: ${missing.join(', ')}${fallback} — to add them, set DEEPPHOTO_MODELS_MIRROR to a folder that has them (e.g. ../shared/models) or put the files in the model cache (see README)`,
       );
     }
     return new StyleCatalog(looks, unavailable);
