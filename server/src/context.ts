@@ -1,4 +1,5 @@
-import { PhotoEditor } from './photo/editor.ts';
+import { PhotoEditor, type PhotoEditing } from './photo/editor.ts';
+import { WorkerPhotoEditor } from './photo/worker-editor.ts';
 import { ModelRuntime, type Logger } from './runtime/onnx.ts';
 import { StyleCatalog } from './styles/catalog.ts';
 
@@ -6,13 +7,29 @@ import { StyleCatalog } from './styles/catalog.ts';
 export interface PhotoContext {
   runtime: ModelRuntime;
   catalog: StyleCatalog;
-  editor: PhotoEditor;
+  editor: PhotoEditing;
   close(): Promise<void>;
 }
 
-export async function createPhotoContext(options: { logger?: Logger } = {}): Promise<PhotoContext> {
+/**
+ * `editorThread`: edit photos in a worker thread (the server: inference must not block its event loop); otherwise
+ * in this thread (CLI, tools, tests of the flow itself).
+ */
+export async function createPhotoContext(options: { logger?: Logger; editorThread?: boolean } = {}): Promise<PhotoContext> {
   const runtime = new ModelRuntime({ logger: options.logger });
   const catalog = await StyleCatalog.discover({}, (m) => (options.logger ?? console).warn(m));
+  if (options.editorThread) {
+    const editor = await WorkerPhotoEditor.start();
+    return {
+      runtime,
+      catalog,
+      editor,
+      close: async () => {
+        await editor.close();
+        await runtime.close();
+      },
+    };
+  }
   const editor = new PhotoEditor(runtime, catalog);
   return { runtime, catalog, editor, close: () => runtime.close() };
 }

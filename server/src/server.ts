@@ -44,7 +44,7 @@ function envInt(name: string): number | undefined {
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const photo = await createPhotoContext({ logger: options.logger });
+  const photo = await createPhotoContext({ logger: options.logger, editorThread: true });
   const app = await buildHttpApp({ photo });
   const signaling = await attachSignaling(app.server, {
     knownStyles: () => photo.catalog.ids(),

@@ -20,11 +20,22 @@ export interface PhotoEditTimings {
   compositeMs: number;
 }
 
+export interface PhotoEditResult {
+  image: RgbImage;
+  timings: PhotoEditTimings;
+  modelId: string | null;
+}
+
+/** What the HTTP API and thumbnails need: the in-thread PhotoEditor, or WorkerPhotoEditor in the server. */
+export interface PhotoEditing {
+  edit(photo: RgbImage, effect: Effect, options?: Partial<PhotoEditOptions>): Promise<PhotoEditResult>;
+}
+
 /**
  * The still-photo flow of the original study: segment, stylize, composite onto whole / background / person.
  * Stateless between photos apart from the model sessions (held by the runtime) and stage objects.
  */
-export class PhotoEditor {
+export class PhotoEditor implements PhotoEditing {
   private masker: PersonMasker | undefined;
   private readonly stylizers = new Map<string, Stylizer>();
 
@@ -43,7 +54,7 @@ export class PhotoEditor {
     return stylizer;
   }
 
-  async edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<{ image: RgbImage; timings: PhotoEditTimings; modelId: string | null }> {
+  async edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
     const { styleMaxSide, tier } = { ...DEFAULT_PHOTO_EDIT, ...options };
     const rule = TARGET_RULES[effect.target];
     // Resolve the style first so that an unknown style fails before any work is done.

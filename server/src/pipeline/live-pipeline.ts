@@ -89,6 +89,10 @@ export class LivePipeline {
   private stylizer: StyleStage | null;
   /** The frame being processed, so that a replaced style stage is closed only after that frame is done. */
   private currentFrame: Promise<unknown> = Promise.resolve();
+  /** Called when a frame is done: `update()` returns once a frame shows the new effect. */
+  private frameDoneWaiters: (() => void)[] = [];
+  private framesInProgress = 0;
+  private framesDone = 0;
   private readonly smoother: MaskSmoother;
   private readonly refiner = new MaskRefiner();
   private readonly downscale = new ResamplerCache();
@@ -145,12 +149,36 @@ export class LivePipeline {
     this.stylizer = next;
     this.options = { ...this.options, style, target: change.target ?? this.options.target };
     if (previous && previous !== next) void this.currentFrame.finally(() => previous.close?.());
+    await this.firstFrameWithCurrentEffect();
+  }
+
+  /**
+   * Waits until the first frame started after the swap is done, so that "updated" means frames now carry the new
+   * effect, not merely that it is loaded. Without frames (paused camera, tests) it gives up after 500 ms.
+   */
+  private firstFrameWithCurrentEffect(): Promise<void> {
+    const firstNewFrame = this.framesDone + this.framesInProgress + 1;
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(finish, 500);
+      const check = () => (this.framesDone >= firstNewFrame ? finish() : this.frameDoneWaiters.push(check));
+      check();
+    });
   }
 
   /** Writes the processed `input` into `output` (same size). `timestampMs` must increase. */
   process(input: RgbImage, timestampMs: number, output: RgbImage): Promise<FrameTimings> {
+    this.framesInProgress++;
     const frame = this.processFrame(input, timestampMs, output);
     this.currentFrame = frame.catch(() => undefined);
+    void this.currentFrame.then(() => {
+      this.framesInProgress--;
+      this.framesDone++;
+      for (const waiter of this.frameDoneWaiters.splice(0)) waiter();
+    });
     return frame;
   }
 

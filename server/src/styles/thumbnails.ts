@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import type { PhotoEditor } from '../photo/editor.ts';
+import type { PhotoEditing } from '../photo/editor.ts';
 import { encodePhoto } from '../photo/io.ts';
 
 const SAMPLE_SVG = new URL('../../assets/sample.svg', import.meta.url);
@@ -14,7 +14,7 @@ export class ThumbnailCache {
   private sample: Promise<{ width: number; height: number; data: Uint8Array }> | undefined;
 
   constructor(
-    private readonly editor: PhotoEditor,
+    private readonly editor: PhotoEditing,
     private readonly size = { width: 160, height: 120 },
   ) {}
 
