@@ -15,8 +15,8 @@ function runtimeOn(provider: string): ModelRuntime {
 }
 
 describe('chooseLiveTier', () => {
-  it('CPU only: light nets at 320 px', async () => {
-    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', {})).toEqual({ tier: 'live', workingLongSide: 320 });
+  it('CPU only: light nets at 256 px', async () => {
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', {})).toEqual({ tier: 'live', workingLongSide: 256 });
   });
 
   it('a GPU provider that really loaded the teacher: teachers at full frame size (640)', async () => {
@@ -24,13 +24,13 @@ describe('chooseLiveTier', () => {
   });
 
   it('a GPU asked for but not there (fell back to CPU): stays on light nets', async () => {
-    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', { DEEPPHOTO_EP: 'webgpu,cpu' })).toEqual({ tier: 'live', workingLongSide: 320 });
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', { DEEPPHOTO_EP: 'webgpu,cpu' })).toEqual({ tier: 'live', workingLongSide: 256 });
   });
 
   it('on this machine, with a real runtime asked for webgpu, the teacher lands on cpu and the live tier is kept', async () => {
     const runtime = new ModelRuntime({ logger: quietLogger, providers: { style: parseProviderList('webgpu,cpu') } });
     try {
-      expect(await chooseLiveTier(runtime, context.catalog, 'mosaic', { DEEPPHOTO_EP_STYLE: 'webgpu,cpu' })).toEqual({ tier: 'live', workingLongSide: 320 });
+      expect(await chooseLiveTier(runtime, context.catalog, 'mosaic', { DEEPPHOTO_EP_STYLE: 'webgpu,cpu' })).toEqual({ tier: 'live', workingLongSide: 256 });
       expect((await runtime.load('mosaic')).provider).toBe('cpu');
     } finally {
       await runtime.close();

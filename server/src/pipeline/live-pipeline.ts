@@ -43,7 +43,7 @@ export interface LivePipelineOptions {
 }
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
-  workingLongSide: 320,
+  workingLongSide: 256,
   tier: 'live',
   smoothing: DEFAULT_SMOOTHING,
   segmentationModel: 'selfie-general',

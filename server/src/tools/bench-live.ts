@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startServer } from '../server.ts';
+import { CPU_LIVE_WORKING_SIZE } from '../pipeline/live-processor.ts';
 import { quietLogger } from '../context.ts';
 
 const { values } = parseArgs({
@@ -170,7 +171,7 @@ try {
     target: values.target,
     styleModel: liveModel,
     personPicture: png ? 'frame of the upper-body clip' : 'none (code blocks on green)',
-    workingLongSide: Number(process.env.DEEPPHOTO_LIVE_WORKING_SIZE ?? 320),
+    workingLongSide: Number(process.env.DEEPPHOTO_LIVE_WORKING_SIZE ?? CPU_LIVE_WORKING_SIZE),
     seconds: Math.round(wallMs / 100) / 10,
     fpsOutPage: Math.round((bench.frames / (wallMs / 1000)) * 10) / 10,
     fpsIn: mean((s) => s.fpsIn),

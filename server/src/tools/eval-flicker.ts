@@ -13,6 +13,7 @@ import { ResamplerCache } from '../pipeline/resample.ts';
 import { Segmenter } from '../pipeline/segment.ts';
 import { DEFAULT_SMOOTHING, MaskSmoother, meanAbsChange } from '../pipeline/smooth.ts';
 import { workingSize } from '../pipeline/stylize.ts';
+import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { mean } from '../eval/metrics.ts';
 
@@ -66,7 +67,7 @@ const runtime = new ModelRuntime({ logger: quietLogger });
 const segmenter = new Segmenter(await runtime.load('selfie-general'));
 const smoother = new MaskSmoother({ ...DEFAULT_SMOOTHING, ratio: Number(values.ratio) });
 const refiner = new MaskRefiner();
-const size = workingSize({ width, height }, 320, 4);
+const size = workingSize({ width, height }, DEFAULT_LIVE_OPTIONS.workingLongSide, 4); // as a live session on CPU
 const small = createRgbImage(size.width, size.height);
 const down = new ResamplerCache();
 const raw = createMask(size.width, size.height);
