@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'busy',
   'model_missing',
   'invalid_state',
+  'not_found',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

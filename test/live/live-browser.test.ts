@@ -153,7 +153,9 @@ run('live video through a real browser', () => {
       console.log('recording', { duration, reportedMs: ready.durationMs, elapsedMs: elapsed });
       expect(Math.abs(duration * 1000 - 5000) / 5000).toBeLessThan(0.1);
       expect(Math.abs(duration * 1000 - ready.durationMs) / ready.durationMs).toBeLessThan(0.1);
-      expect((await fetch(base + '/api/recordings/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+      const missing = await fetch(base + '/api/recordings/00000000-0000-4000-8000-000000000000');
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
       expect((await fetch(base + '/api/recordings/..%2F..%2Fetc%2Fpasswd')).status).toBe(400);
     } finally {
       await page.close();

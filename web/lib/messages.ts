@@ -29,6 +29,8 @@ export function serverErrorMessage(code: ErrorCode, message: string): UiError {
       return { kind: 'invalid_state', title: 'The live session is not running', detail: `${message} Start the camera again.` };
     case 'bad_request':
       return { kind: 'bad_request', title: 'The server refused the request', detail: message };
+    case 'not_found':
+      return { kind: 'not_found', title: 'Not found on the server', detail: `${message} It may have been removed to free disk space.` };
     default:
       return { kind: 'internal', title: 'Something went wrong on the server', detail: `${message} The server is still running; try again.` };
   }

@@ -19,7 +19,7 @@ export const recordingRoutes: FastifyPluginAsync<RecordingRoutesOptions> = async
     }
     const size = await store.size(id);
     if (size === undefined) {
-      return reply.status(404).send({ error: { code: 'bad_request', message: `no recording "${id}"` } });
+      return reply.status(404).send({ error: { code: 'not_found', message: `no recording "${id}" (finished recordings are kept until the disk quota needs the space)` } });
     }
     return reply
       .type('video/webm')

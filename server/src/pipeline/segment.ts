@@ -42,7 +42,7 @@ export class Segmenter {
 
   /** The returned mask is owned by the Segmenter and overwritten by the next call. */
   async segment(image: RgbImage): Promise<Mask> {
-    const { scale, offset } = this.model.entry.io.input.layout === 'NHWC' ? this.model.entry.normalization : { scale: 1, offset: 0 };
+    const { scale, offset } = this.model.entry.normalization;
     this.resamplers
       .get({ srcWidth: image.width, srcHeight: image.height, dstWidth: this.width, dstHeight: this.height, channels: 3 })
       .resize(image.data, 'HWC', this.input, 'HWC', scale, offset);
