@@ -9,7 +9,7 @@ import { createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { createVp8Decoder, createVp8Encoder } from './codec/node-av.ts';
 import type { VideoDecoder, VideoEncoder } from './codec/types.ts';
 import { FlowLimiter } from './flow-limiter.ts';
-import type { FrameProcessor, ProcessorModule } from './processor.ts';
+import { ZERO_TIMINGS, type FrameProcessor, type ProcessorModule } from './processor.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
 
 interface Slot {
@@ -66,7 +66,7 @@ async function processAndEncode(slot: Slot): Promise<void> {
   } catch (error) {
     // A per-frame error passes the frame through; it never kills the stream.
     output.data.set(input.data);
-    timings = { segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 };
+    timings = ZERO_TIMINGS;
     const now = performance.now();
     if (now - lastFrameError > 1000) {
       lastFrameError = now;

@@ -28,8 +28,3 @@ export const recordingRoutes: FastifyPluginAsync<RecordingRoutesOptions> = async
       .send(createReadStream(store.webmPath(id)));
   });
 };
-
-/** Same as `app.register(recordingRoutes, { store })`. */
-export async function registerRecordingRoutes(app: Parameters<FastifyPluginAsync>[0], store: RecordingStore): Promise<void> {
-  await app.register(recordingRoutes, { store });
-}
