@@ -19,12 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm packages as locked (onnxruntime-node's CUDA download is skipped by .npmrc). `npm ci` refuses a lock that
-# lacks other platforms' optional packages (an npm bug); `npm install` then still installs the locked versions.
-if ! { [ -f package-lock.json ] && npm ci --no-audit --no-fund; }; then
-  echo "install: npm ci was refused; installing with npm install (same locked versions)"
-  npm install --no-audit --no-fund
-fi
+# npm packages exactly as locked (onnxruntime-node's CUDA download is skipped by .npmrc). The lock lists every
+# platform's optional packages, so `npm ci` accepts it and never rewrites it.
+npm ci --no-audit --no-fund
 
 # Models: convert MediaPipe's .tflite files to ONNX with our converter; report which style nets resolve.
 npm run models:prepare
