@@ -7,7 +7,7 @@
  */
 import type { Target } from '@deepphoto/shared';
 import type { RgbImage } from '../../server/src/pipeline/image.ts';
-import type { FrameProcessor, FrameTimings, ProcessorFactory, ProcessorOptions } from '../../server/src/live/processor.ts';
+import type { FrameProcessor, FrameTimings, ProcessorFactory, ProcessorOptions } from '../../server/src/pipeline/processor.ts';
 
 /** 0 red, 1 green, 2 blue: the first letter's char code modulo 3 (candy → red, mosaic → green, udnie → red). */
 export function channelFor(style: string): 0 | 1 | 2 {

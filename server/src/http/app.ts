@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { styleIdSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
 import type { PhotoContext } from '../context.ts';
 import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
-import { ThumbnailCache } from '../styles/thumbnails.ts';
+import { ThumbnailCache } from '../photo/thumbnails.ts';
 import { HttpError } from './errors.ts';
 
 export interface HttpAppOptions {

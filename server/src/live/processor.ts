@@ -1,41 +1,13 @@
 /**
- * The frame-processor seam (aiortc's one-method transform): `process(input, timestampMs, output)` writes the
- * transformed picture into `output` and reports its timings; options that change live go through `update()`
- * (make-before-break: it resolves once the new effect is in use). The lead's `LivePipeline` fits it as is.
- *
- * Processors run inside the session's worker thread, so they are chosen by *module*: a module whose
- * `createProcessor` export is a `ProcessorFactory`. See `DEFAULT_PROCESSOR_MODULE`.
+ * Which processor module each session's worker loads. The processor interface itself lives with the pipeline
+ * (`pipeline/processor.ts`); it is re-exported here for the live layer's callers.
  */
-import type { Target } from '@deepphoto/shared';
-import type { RgbImage } from '../pipeline/image.ts';
-import type { FrameTimings } from '../pipeline/live-pipeline.ts';
-
-export type { FrameTimings };
-
-export interface ProcessorOptions {
-  style: string;
-  target: Target;
-  workingWidth?: number;
-}
-
-export interface FrameProcessor {
-  process(input: RgbImage, timestampMs: number, output: RgbImage): FrameTimings | Promise<FrameTimings>;
-  update(change: Partial<ProcessorOptions>): Promise<void>;
-  close(): void;
-}
-
-export type ProcessorFactory = (options: ProcessorOptions) => Promise<FrameProcessor>;
-
-/** What a processor module must export. */
-export interface ProcessorModule {
-  createProcessor: ProcessorFactory;
-}
+export type { FrameProcessor, FrameTimings, ProcessorFactory, ProcessorModule, ProcessorOptions } from '../pipeline/processor.ts';
+export { ZERO_TIMINGS } from '../pipeline/processor.ts';
 
 /**
- * The module each session's worker loads its processor from. To plug in the real pipeline, point this (or the
- * `processorModule` option of `attachSignaling`) at a module exporting
- * `export const createProcessor: ProcessorFactory = (o) => LivePipeline.create(o);`
+ * The module each session's worker loads its processor from when none is given. To plug in the real pipeline, point
+ * the `processorModule` option of `attachSignaling` at a module exporting a `createProcessor: ProcessorFactory`
+ * (the server does: `pipeline/live-processor.ts`).
  */
 export const DEFAULT_PROCESSOR_MODULE = new URL('./builtin-processors.ts', import.meta.url).href;
-
-export const ZERO_TIMINGS: Readonly<FrameTimings> = Object.freeze({ segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 });

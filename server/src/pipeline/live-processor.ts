@@ -1,10 +1,10 @@
 /**
- * The live path's frame processor: what each session's worker thread loads (see `server/src/live/processor.ts`).
+ * The live path's frame processor: what each session's worker thread loads (see `server/src/pipeline/processor.ts`).
  * It owns one ModelRuntime per worker — sessions never share ORT state across threads — and a LivePipeline.
  */
 import { providersForTask, ModelRuntime, type Logger } from '../runtime/onnx.ts';
 import { StyleCatalog, type StyleTier } from '../styles/catalog.ts';
-import type { FrameProcessor, ProcessorFactory, ProcessorOptions } from '../live/processor.ts';
+import type { FrameProcessor, ProcessorFactory, ProcessorOptions } from './processor.ts';
 import { LivePipeline, type LivePipelineOptions } from './live-pipeline.ts';
 
 /** Long side the light nets run at for a live session on CPU. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import type { PhotoEditing } from '../photo/editor.ts';
-import { encodePhoto } from '../photo/io.ts';
+import type { PhotoEditing } from './editor.ts';
+import { encodePhoto } from './io.ts';
 
 const SAMPLE_SVG = new URL('../../assets/sample.svg', import.meta.url);
 

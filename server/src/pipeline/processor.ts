@@ -1,0 +1,34 @@
+/**
+ * The frame-processor seam (aiortc's one-method transform): `process(input, timestampMs, output)` writes the
+ * transformed picture into `output` and reports its timings; options that change live go through `update()`
+ * (make-before-break: it resolves once the new effect is in use). `LivePipeline` implements it.
+ *
+ * Processors run inside a session's worker thread, so the live layer chooses them by *module*: a module whose
+ * `createProcessor` export is a `ProcessorFactory` (see `live/processor.ts` for the module the live path loads).
+ */
+import type { Target } from '@deepphoto/shared';
+import type { RgbImage } from './image.ts';
+import type { FrameTimings } from './live-pipeline.ts';
+
+export type { FrameTimings };
+
+export interface ProcessorOptions {
+  style: string;
+  target: Target;
+  workingWidth?: number;
+}
+
+export interface FrameProcessor {
+  process(input: RgbImage, timestampMs: number, output: RgbImage): FrameTimings | Promise<FrameTimings>;
+  update(change: Partial<ProcessorOptions>): Promise<void>;
+  close(): void;
+}
+
+export type ProcessorFactory = (options: ProcessorOptions) => Promise<FrameProcessor>;
+
+/** What a processor module must export. */
+export interface ProcessorModule {
+  createProcessor: ProcessorFactory;
+}
+
+export const ZERO_TIMINGS: Readonly<FrameTimings> = Object.freeze({ segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 });
