@@ -1,2 +1,3 @@
 export * from './manifest.ts';
 export * from './resolve.ts';
+export { withSymbolicBatch } from './onnx/symbolic-batch.ts';

@@ -3,8 +3,9 @@
  * session (trying each provider on its own, because ORT does not fall back by itself: `['webgpu','cpu']` throws when
  * no adapter exists), creates each model's session once, warms it up, and disposes all sessions on `close()`.
  */
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { findModel, resolveModelPath, type ModelEntry, type ModelTask, type ResolveOptions } from '@deepphoto/models';
+import { findModel, resolveModelPath, withSymbolicBatch, type ModelEntry, type ModelTask, type ResolveOptions } from '@deepphoto/models';
 
 export const KNOWN_PROVIDERS = ['cpu', 'webgpu', 'cuda', 'tensorrt'] as const;
 export type ExecutionProvider = (typeof KNOWN_PROVIDERS)[number];
@@ -47,9 +48,10 @@ export function providersForTask(task: ModelTask, env: NodeJS.ProcessEnv = proce
 }
 
 /** What a session creator must provide; injectable so that selection logic is testable without a GPU. */
-export type SessionFactory = (path: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+export type SessionFactory = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
 
-const realFactory: SessionFactory = (path, options) => ort.InferenceSession.create(path, options);
+const realFactory: SessionFactory = (model, options) =>
+  typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 
 function providerOption(provider: ExecutionProvider): ort.InferenceSession.ExecutionProviderConfig {
   return provider;
@@ -93,7 +95,7 @@ export function describeProviderFailure(provider: ExecutionProvider, error: unkn
 
 /** Tries providers in order, one at a time; logs one line per skipped provider. */
 export async function createSessionWithFallback(
-  path: string,
+  path: string | Uint8Array,
   providers: readonly ExecutionProvider[],
   options: { threads?: number; logger?: Logger; factory?: SessionFactory; label?: string } = {},
 ): Promise<SessionChoice> {
@@ -126,11 +128,11 @@ export async function createSessionWithFallback(
       const { reason, missing } = describeProviderFailure(provider, error);
       if (missing) missingProviders.set(provider, reason);
       skipped.push({ provider, reason });
-      logger.warn(`${options.label ?? path}: ${provider} unavailable (${reason}); trying ${providers[providers.indexOf(provider) + 1] ?? 'nothing else'}`);
+      logger.warn(`${options.label ?? String(path)}: ${provider} unavailable (${reason}); trying ${providers[providers.indexOf(provider) + 1] ?? 'nothing else'}`);
     }
   }
   const tried = skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ');
-  throw new Error(`${options.label ?? path}: no execution provider could load the model (${tried})`);
+  throw new Error(`${options.label ?? String(path)}: no execution provider could load the model (${tried})`);
 }
 
 function firstLine(text: string): string {
@@ -198,24 +200,39 @@ export class ModelRuntime {
   constructor(private readonly options: ModelRuntimeOptions = {}) {}
 
   load(id: string): Promise<LoadedModel> {
+    return this.loadOnce(id, false);
+  }
+
+  /**
+   * The same model with a symbolic batch dimension (see `withSymbolicBatch`), for an `InferenceBatcher` that runs
+   * several sessions' frames at once. Only for models whose ops are batch-agnostic (the style nets; the converted
+   * segmentation models resize to constant sizes, batch included, so they stay one frame per run).
+   */
+  loadBatched(id: string): Promise<LoadedModel> {
+    return this.loadOnce(id, true);
+  }
+
+  private loadOnce(id: string, batched: boolean): Promise<LoadedModel> {
     if (this.closed) return Promise.reject(new Error('ModelRuntime is closed'));
-    let pending = this.loading.get(id);
+    const key = batched ? `${id}#batched` : id;
+    let pending = this.loading.get(key);
     if (!pending) {
-      pending = this.create(id);
-      this.loading.set(id, pending);
+      pending = this.create(id, batched);
+      this.loading.set(key, pending);
       // A failed load must not be cached: a later call (e.g. after models:prepare) may succeed.
-      pending.catch(() => this.loading.delete(id));
+      pending.catch(() => this.loading.delete(key));
     }
     return pending;
   }
 
-  private async create(id: string): Promise<LoadedModel> {
+  private async create(id: string, batched: boolean): Promise<LoadedModel> {
     const entry = findModel(id);
     if (!entry) throw new TypeError(`unknown model "${id}"`);
     const path = await resolveModelPath(entry, this.options.resolve);
+    const source = batched ? withSymbolicBatch(await readFile(path)) : path;
     const providers = this.options.providers?.[entry.task] ?? providersForTask(entry.task);
     const logger = this.options.logger ?? consoleLogger;
-    const { session, provider } = await createSessionWithFallback(path, providers, {
+    const { session, provider } = await createSessionWithFallback(source, providers, {
       threads: this.options.threads,
       logger,
       factory: this.options.factory,
