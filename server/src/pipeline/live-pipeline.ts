@@ -9,6 +9,7 @@ import { Segmenter } from './segment.ts';
 import { DEFAULT_SMOOTHING, MaskSmoother, type SmoothingOptions } from './smooth.ts';
 import { sharedRgbImage, ThreadedStylizer } from './style-thread.ts';
 import { Stylizer, workingSize } from './stylize.ts';
+import { DEFAULT_TEMPORAL, TemporalBlender, type TemporalOptions } from './temporal.ts';
 
 /** What the live pipeline needs of a style stage: the in-thread Stylizer or the ThreadedStylizer. */
 interface StyleStage {
@@ -22,6 +23,8 @@ export interface FrameTimings {
   styleMs: number;
   smoothMs: number;
   compositeMs: number;
+  /** Temporal blending of the styled picture (temporal.ts); absent where the stage did not run. */
+  temporalMs?: number;
   totalMs: number;
 }
 
@@ -40,6 +43,8 @@ export interface LivePipelineOptions {
    */
   styleThread: boolean;
   styleThreads: number;
+  /** Blending of the styled picture towards the previous one where the input did not change (temporal.ts). */
+  temporal: TemporalOptions;
 }
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
@@ -49,6 +54,7 @@ export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'>
   segmentationModel: 'selfie-general',
   styleThread: true,
   styleThreads: 1,
+  temporal: DEFAULT_TEMPORAL,
 };
 
 /** The per-size buffers of one stream; rebuilt only when the camera's resolution changes. */
@@ -95,6 +101,7 @@ export class LivePipeline {
   private framesDone = 0;
   private readonly smoother: MaskSmoother;
   private readonly refiner = new MaskRefiner();
+  private readonly temporal: TemporalBlender;
   private readonly downscale = new ResamplerCache();
   private readonly upMask = new ResamplerCache();
   private buffers: FrameBuffers | undefined;
@@ -110,6 +117,7 @@ export class LivePipeline {
     this.options = options;
     this.stylizer = stylizer;
     this.smoother = new MaskSmoother(options.smoothing);
+    this.temporal = new TemporalBlender(options.temporal);
   }
 
   static async create(
@@ -225,6 +233,11 @@ export class LivePipeline {
     }
     await styled;
     timings.styleMs = styleEnded - styleStarted;
+    if (this.temporal.enabled) {
+      t = performance.now();
+      this.temporal.apply(b.small, b.styledFull, stylizer.modelId, timestampMs);
+      timings.temporalMs = performance.now() - t;
+    }
 
     t = performance.now();
     composite(input, b.styledFull, rule.needsMask ? b.maskFull : null, target, output);
