@@ -32,6 +32,8 @@ def parse():
     p.add_argument('--w-gram', type=float, default=0.3)
     p.add_argument('--w-low', type=float, default=0.0,
                    help='weight of L1 between 4x4 area averages (the low-pass content PSNR@1/4 measures)')
+    p.add_argument('--low-kind', choices=['l1', 'rmse'], default='l1',
+                   help='low-pass term as L1 or as RMSE (RMSE is what PSNR@1/4 scores)')
     p.add_argument('--init', default='', help='start from this exported light_*.onnx instead of random weights')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=1)
@@ -47,9 +49,10 @@ def grad_l1(a, b):
     return dx.abs().mean() + dy.abs().mean()
 
 
-def low_l1(a, b):
-    """L1 after 4x4 area averaging: the colour/shape content that PSNR@1/4 scores, without the texture."""
-    return (F.avg_pool2d(a, 4) - F.avg_pool2d(b, 4)).abs().mean()
+def low_pass_error(a, b, kind='l1'):
+    """Error after 4x4 area averaging: the colour/shape content that PSNR@1/4 scores, without the texture."""
+    d = F.avg_pool2d(a, 4) - F.avg_pool2d(b, 4)
+    return d.abs().mean() if kind == 'l1' else (d.pow(2).mean() + 1e-8).sqrt()
 
 
 def gram_rel(teacher, y, target_grams):
@@ -128,7 +131,7 @@ def main():
         l_pix = (y - t).abs().mean() / 255
         l_grad = grad_l1(y, t) / 255
         l_gram = gram_rel(teacher, y, gts) if a.w_gram > 0 else torch.zeros(())
-        l_low = low_l1(y, t) / 255 if a.w_low > 0 else torch.zeros(())
+        l_low = low_pass_error(y, t, a.low_kind) / 255 if a.w_low > 0 else torch.zeros(())
         loss = l_pix + a.w_grad * l_grad + a.w_gram * l_gram + a.w_low * l_low
         opt.zero_grad(set_to_none=True)
         loss.backward()

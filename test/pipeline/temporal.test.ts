@@ -31,7 +31,7 @@ describe('stillnessWeights', () => {
     const h = 16;
     const previous = filled(w, h, (x, y) => (x * 7 + y * 3) % 200);
     const current = filled(w, h, (x, y, c) => previous.data[(y * w + x) * 3 + c]! + (x >= 12 && x < 20 && y >= 4 && y < 12 ? 40 : 0));
-    const scratch = new Float32Array(w * h);
+    const scratch = new Float32Array(2 * w * h);
     const out = new Float32Array(w * h);
     stillnessWeights(current.data, previous.data, w, h, OPTIONS, scratch, out);
     expect(out[2 * w + 2]).toBeCloseTo(0.8, 6); // far from the block

@@ -210,6 +210,8 @@ export class LivePipeline {
       .get({ srcWidth: input.width, srcHeight: input.height, dstWidth: b.small.width, dstHeight: b.small.height, channels: 3 })
       .resize(input.data, 'HWC', b.small.data, 'HWC');
 
+    this.temporal.prepareInput(b.small, stylizer.modelId, timestampMs);
+
     // The style network starts first: in its own thread it runs while this thread does the mask work below
     // (in-thread, onnxruntime-node's synchronous run makes the two sequential anyway). The output is resampled
     // straight to frame size.
@@ -235,7 +237,7 @@ export class LivePipeline {
     timings.styleMs = styleEnded - styleStarted;
     if (this.temporal.enabled) {
       t = performance.now();
-      this.temporal.apply(b.small, b.styledFull, stylizer.modelId, timestampMs);
+      this.temporal.blendOutput(b.styledFull);
       timings.temporalMs = performance.now() - t;
     }
 

@@ -6,19 +6,20 @@
  *
  * Per frame, at the working size (the downscaled copy the networks see):
  *   change  = mean over RGB of |input - previous input|, box-averaged over 3x3 (so that single noisy pixels do
- *             not count as motion)
+ *             not count as motion), then the maximum over 3x3 (so that the edges of a motion count as moving)
  *   weight  = strength                                   where change <= still
  *             strength * (moving - change)/(moving - still)  in between
  *             0                                          where change >= moving
  * then at frame size: out = weight * previous out + (1 - weight) * styled (weights upsampled bilinearly).
  * The blend is recursive (the previous output is itself blended), i.e. an exponential moving average with a
- * time constant of 1/(1 - strength) frames on still pixels, and none on moving ones.
+ * time constant of 1/(1 - strength) frames on still pixels, and none on moving ones. `npm run eval:temporal`
+ * measures the result (shimmer ratio and a smearing check).
  */
 import type { RgbImage } from './image.ts';
 import { ResamplerCache } from './resample.ts';
 
 export interface TemporalOptions {
-  /** Weight of the previous output on pixels whose input did not change; 0 turns the stage off. Below 1. */
+  /** Weight of the previous output on pixels whose input did not change; 0 turns the output blend off. Below 1. */
   strength: number;
   /** Input change (0..255, mean over RGB, 3x3 average) at or below which a pixel counts as still. */
   still: number;
@@ -28,7 +29,12 @@ export interface TemporalOptions {
   resetAfterMs: number;
 }
 
-export const DEFAULT_TEMPORAL: TemporalOptions = { strength: 0.8, still: 1, moving: 5, resetAfterMs: 500 };
+/**
+ * Chosen on the default clip (eval:temporal): mosaic, the most shimmering light net, goes from 3.07 to ~1.35 with
+ * the motion still coming through in full; lower thresholds or strength left mosaic above 1.4, higher ones
+ * (still 3, moving 8) lagged visibly on moving pixels. Blending the network's input as well did not help.
+ */
+export const DEFAULT_TEMPORAL: TemporalOptions = { strength: 0.95, still: 2.5, moving: 6, resetAfterMs: 500 };
 
 export function validateTemporalOptions(o: TemporalOptions): void {
   if (!(o.strength >= 0 && o.strength < 1)) throw new RangeError(`temporal strength must be in [0, 1), got ${o.strength}`);
@@ -37,33 +43,47 @@ export function validateTemporalOptions(o: TemporalOptions): void {
 
 /**
  * Pure stage: blend weights from the change between two frames of the same size (interleaved RGB).
- * `scratch` (width * height) holds the per-pixel change before the 3x3 average; `out` gets the weights.
+ * change = mean over RGB of |current - previous|, box-averaged over 3x3 (single noisy pixels are not motion),
+ * then the maximum over 3x3 of that (the neighbours of a moving pixel count as moving too, so the motion's edges
+ * are not smeared). `scratch` needs 2 * width * height values; `out` gets the weights.
  */
 export function stillnessWeights(current: Uint8Array, previous: Uint8Array, width: number, height: number, options: TemporalOptions, scratch: Float32Array, out: Float32Array): void {
   const n = width * height;
-  if (current.length !== n * 3 || previous.length !== n * 3 || scratch.length < n || out.length < n) throw new RangeError('stillnessWeights: buffer sizes do not match the frame');
+  if (current.length !== n * 3 || previous.length !== n * 3 || scratch.length < 2 * n || out.length < n) throw new RangeError('stillnessWeights: buffer sizes do not match the frame');
+  const raw = scratch.subarray(0, n);
+  const averaged = scratch.subarray(n, 2 * n);
   for (let i = 0, p = 0; i < n; i++, p += 3) {
-    scratch[i] = (Math.abs(current[p]! - previous[p]!) + Math.abs(current[p + 1]! - previous[p + 1]!) + Math.abs(current[p + 2]! - previous[p + 2]!)) / 3;
+    raw[i] = (Math.abs(current[p]! - previous[p]!) + Math.abs(current[p + 1]! - previous[p + 1]!) + Math.abs(current[p + 2]! - previous[p + 2]!)) / 3;
   }
+  neighbourhood3x3(raw, width, height, averaged, false);
+  neighbourhood3x3(averaged, width, height, out, true);
   const { strength, still, moving } = options;
   const slope = strength / (moving - still);
+  for (let i = 0; i < n; i++) {
+    const change = out[i]!;
+    out[i] = change <= still ? strength : change >= moving ? 0 : strength - (change - still) * slope;
+  }
+}
+
+/** 3x3 mean (`max` false) or maximum (`max` true) of a plane, borders clamped. */
+function neighbourhood3x3(src: Float32Array, width: number, height: number, dst: Float32Array, max: boolean): void {
   for (let y = 0; y < height; y++) {
     const y0 = y > 0 ? y - 1 : 0;
     const y1 = y < height - 1 ? y + 1 : height - 1;
     for (let x = 0; x < width; x++) {
       const x0 = x > 0 ? x - 1 : 0;
       const x1 = x < width - 1 ? x + 1 : width - 1;
-      let sum = 0;
+      let acc = 0;
       let count = 0;
       for (let yy = y0; yy <= y1; yy++) {
         const row = yy * width;
         for (let xx = x0; xx <= x1; xx++) {
-          sum += scratch[row + xx]!;
+          const v = src[row + xx]!;
+          acc = max ? (v > acc ? v : acc) : acc + v;
           count++;
         }
       }
-      const change = sum / count;
-      out[y * width + x] = change <= still ? strength : change >= moving ? 0 : strength - (change - still) * slope;
+      dst[y * width + x] = max ? acc : acc / count;
     }
   }
 }
@@ -82,24 +102,30 @@ export function blendTowardsPrevious(frame: Uint8Array, previous: Uint8Array, we
 }
 
 /**
- * One stream's temporal blending state: the previous working-size input and the previous (blended) styled frame.
- * Buffers are allocated once per frame size. The history is dropped when the size, the style (`key`) or the
- * timing changes, so a style switch never fades through the old look.
+ * One stream's temporal state: the previous working-size input and the previous (blended) styled frame. Per frame,
+ * `prepareInput` (before the networks run) computes the stillness of each working-size pixel; `blendOutput` (after the style network) blends its output. Buffers are allocated once per frame size. The history is dropped when
+ * the size, the style (`key`) or the timing changes, so a style switch never fades through the old look.
  */
 export class TemporalBlender {
-  private previousSmall = new Uint8Array(0);
+  private previousRaw = new Uint8Array(0);
   private change = new Float32Array(0);
-  private weightsSmall = new Float32Array(0);
+  private stillness = new Float32Array(0);
   private weightsFull = new Float32Array(0);
   private previousStyled = new Uint8Array(0);
   private readonly up = new ResamplerCache();
+  private readonly ramp: TemporalOptions;
   private historyKey: string | null = null;
   private lastTimestampMs = Number.NEGATIVE_INFINITY;
-  /** Mean weight of the last blend (0 when nothing was blended): how much of the frame was held still. */
+  /** Whether the current frame has a usable history (set by prepareInput, used by blendOutput). */
+  private blendThisFrame = false;
+  private smallWidth = 0;
+  private smallHeight = 0;
+  /** Mean output weight of the last blend (0 when nothing was blended): how much of the frame was held still. */
   lastMeanWeight = 0;
 
-  constructor(private options: TemporalOptions = DEFAULT_TEMPORAL) {
+  constructor(private readonly options: TemporalOptions = DEFAULT_TEMPORAL) {
     validateTemporalOptions(options);
+    this.ramp = { ...options, strength: 1 };
   }
 
   get enabled(): boolean {
@@ -108,43 +134,59 @@ export class TemporalBlender {
 
   reset(): void {
     this.historyKey = null;
+    this.blendThisFrame = false;
     this.lastMeanWeight = 0;
   }
 
   /**
-   * Blends `styled` (frame size, in place) towards the previous output where `small` (the working-size input
-   * the network saw) did not change since the previous call. `key` names what produced `styled` (the model id).
+   * Before the networks run: stillness (0..1) of each working-size pixel since the previous frame. `key` names the
+   * network that will style this frame (the model id); a different one drops the history.
    */
-  apply(small: RgbImage, styled: RgbImage, key: string, timestampMs: number): void {
+  prepareInput(small: RgbImage, key: string, timestampMs: number): void {
     if (!this.enabled) return;
     const ns = small.width * small.height;
-    const nf = styled.width * styled.height;
-    const resized = this.previousSmall.length !== ns * 3 || this.previousStyled.length !== nf * 3;
+    const resized = small.width !== this.smallWidth || small.height !== this.smallHeight;
     if (resized) {
-      this.previousSmall = new Uint8Array(ns * 3);
-      this.change = new Float32Array(ns);
-      this.weightsSmall = new Float32Array(ns);
-      this.weightsFull = new Float32Array(nf);
-      this.previousStyled = new Uint8Array(nf * 3);
+      this.smallWidth = small.width;
+      this.smallHeight = small.height;
+      this.previousRaw = new Uint8Array(ns * 3);
+      this.change = new Float32Array(2 * ns);
+      this.stillness = new Float32Array(ns);
     }
     const gap = timestampMs - this.lastTimestampMs;
-    const fresh = resized || this.historyKey !== key || !(gap >= 0 && gap <= this.options.resetAfterMs);
+    this.blendThisFrame = !resized && this.historyKey === key && gap >= 0 && gap <= this.options.resetAfterMs;
     this.lastTimestampMs = timestampMs;
-    if (!fresh) {
-      stillnessWeights(small.data, this.previousSmall, small.width, small.height, this.options, this.change, this.weightsSmall);
+    this.historyKey = key;
+    if (this.blendThisFrame) stillnessWeights(small.data, this.previousRaw, small.width, small.height, this.ramp, this.change, this.stillness);
+    this.previousRaw.set(small.data);
+  }
+
+  /** After the style network: `styled` (frame size, in place) blended towards the previous output where still. */
+  blendOutput(styled: RgbImage): void {
+    if (!this.enabled) return;
+    const nf = styled.width * styled.height;
+    const resized = this.previousStyled.length !== nf * 3;
+    if (resized) {
+      this.previousStyled = new Uint8Array(nf * 3);
+      this.weightsFull = new Float32Array(nf);
+    }
+    this.lastMeanWeight = 0;
+    if (this.blendThisFrame && !resized) {
+      const ns = this.smallWidth * this.smallHeight;
       this.up
-        .get({ srcWidth: small.width, srcHeight: small.height, dstWidth: styled.width, dstHeight: styled.height, channels: 1 })
-        .resize(this.weightsSmall, 'HWC', this.weightsFull, 'HWC');
+        .get({ srcWidth: this.smallWidth, srcHeight: this.smallHeight, dstWidth: styled.width, dstHeight: styled.height, channels: 1 })
+        .resize(this.stillness, 'HWC', this.weightsFull, 'HWC', this.options.strength);
       blendTowardsPrevious(styled.data, this.previousStyled, this.weightsFull);
       let sum = 0;
-      for (let i = 0; i < ns; i++) sum += this.weightsSmall[i]!;
-      this.lastMeanWeight = sum / ns;
-    } else {
-      this.lastMeanWeight = 0;
+      for (let i = 0; i < ns; i++) sum += this.stillness[i]!;
+      this.lastMeanWeight = (sum / ns) * this.options.strength;
     }
-    this.historyKey = key;
-    this.previousSmall.set(small.data);
     this.previousStyled.set(styled.data);
   }
-}
 
+  /** Both phases for one frame (the style network having already run on `small`): for tools and tests. */
+  apply(small: RgbImage, styled: RgbImage, key: string, timestampMs: number): void {
+    this.prepareInput(small, key, timestampMs);
+    this.blendOutput(styled);
+  }
+}

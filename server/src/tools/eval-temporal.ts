@@ -30,6 +30,8 @@ import { StyleCatalog } from '../styles/catalog.ts';
 export const TEMPORAL_RATIO_TARGET = 1.4;
 /** A pixel counts as moving when its input changed by more than this (0..255, mean over RGB). */
 const MOVING_THRESHOLD = 10;
+/** Upper bounds of the input-change buckets the output change is broken down by. */
+const BUCKETS = [1, 3, 10, Number.POSITIVE_INFINITY];
 
 const { values } = parseArgs({
   options: {
@@ -89,6 +91,8 @@ interface StyleResult {
   meetsTarget: boolean;
   smearing: { movingPixelShare: number; meanAbsBlendedVsUnblendedMoving: number; psnrBlendedVsUnblendedMovingDb: number; meanAbsBlendedVsUnblendedAll: number; motionKeptOnMovingPixels: number };
   temporalMsMedian: number;
+  /** Where the output change comes from, by input change (upper bound): pixel share and mean output change. */
+  byInputChange: Record<string, { pixelShare: number; outputChange: number; outputChangeWithout: number; shareOfOutputChangeWithout: number }>;
 }
 
 async function evalStyle(runtime: ModelRuntime, catalog: StyleCatalog, style: string): Promise<StyleResult> {
@@ -108,6 +112,8 @@ async function evalStyle(runtime: ModelRuntime, catalog: StyleCatalog, style: st
   let movingSq = 0;
   let allAbs = 0;
   let movingOutChange = 0;
+  // Per input-change bucket (full-size pixels, mean over RGB).
+  const buckets = BUCKETS.map(() => ({ count: 0, change: 0, changeWithout: 0 }));
   let movingRefChange = 0;
   const temporalMs: number[] = [];
   try {
@@ -126,6 +132,10 @@ async function evalStyle(runtime: ModelRuntime, catalog: StyleCatalog, style: st
           const d1 = out.data[p + 1]! - outRef.data[p + 1]!;
           const d2 = out.data[p + 2]! - outRef.data[p + 2]!;
           const abs = (Math.abs(d0) + Math.abs(d1) + Math.abs(d2)) / 3;
+          const bucket = buckets[BUCKETS.findIndex((upper) => change < upper)]!;
+          bucket.count++;
+          bucket.change += (Math.abs(out.data[p]! - previousOut[p]!) + Math.abs(out.data[p + 1]! - previousOut[p + 1]!) + Math.abs(out.data[p + 2]! - previousOut[p + 2]!)) / 3;
+          bucket.changeWithout += (Math.abs(outRef.data[p]! - previousRef[p]!) + Math.abs(outRef.data[p + 1]! - previousRef[p + 1]!) + Math.abs(outRef.data[p + 2]! - previousRef[p + 2]!)) / 3;
           allAbs += abs;
           if (change > MOVING_THRESHOLD) {
             movingPixels++;
@@ -169,6 +179,12 @@ async function evalStyle(runtime: ModelRuntime, catalog: StyleCatalog, style: st
       motionKeptOnMovingPixels: r(movingOutChange / Math.max(1, movingRefChange), 3),
     },
     temporalMsMedian: r(median(temporalMs), 2),
+    byInputChange: Object.fromEntries(
+      BUCKETS.map((upper, i) => {
+        const { count, change, changeWithout } = buckets[i]!;
+        return [`<${upper}`, { pixelShare: r(count / pixels), outputChange: r(change / Math.max(1, count), 3), outputChangeWithout: r(changeWithout / Math.max(1, count), 3), shareOfOutputChangeWithout: r(changeWithout / pixels / (outputChangeWithout / pairs), 3) }];
+      }),
+    ),
   };
 }
 
