@@ -7,6 +7,7 @@ Held-out set (never used for training):
   * the last 2 s of the video (frames with t >= 7.4 s); training frames stop 0.5 s earlier (t < 6.9 s).
 """
 import glob
+import json
 import os
 import random
 import subprocess
@@ -42,6 +43,9 @@ def photo_names():
 def split_photos():
     names = photo_names()
     held = sorted(random.Random(HOLDOUT_SEED).sample(names, N_HOLDOUT_PHOTOS))
+    # The Node eval:style reads the same list from heldout.json; both must name the same photos.
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'heldout.json')) as f:
+        assert json.load(f)['photos'] == held, 'heldout.json differs from the seeded held-out split'
     train = [n for n in names if n not in set(held)]
     return train, held
 

@@ -168,3 +168,29 @@ class StudentNet(nn.Module):
 
 def n_params(m):
     return sum(p.numel() for p in m.parameters())
+
+
+def load_student_onnx(net, onnx_path):
+    """Load an exported light_*.onnx (same cfg as `net`) back into a StudentNet, for fine-tuning. The export folded
+    the training-time output affine into the last conv; undo that so the training parametrisation is unchanged."""
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(onnx_path)
+    init = {t.name: torch.from_numpy(numpy_helper.to_array(t).astype(np.float32)) for t in m.graph.initializer}
+    convs = [n for n in m.graph.node if n.op_type == 'Conv']
+    norms = [n for n in m.graph.node if n.op_type == 'InstanceNormalization']
+    conv_mods = [mod for mod in net.modules() if isinstance(mod, nn.Conv2d)]
+    norm_mods = [mod for mod in net.modules() if isinstance(mod, nn.InstanceNorm2d)]
+    assert len(convs) == len(conv_mods) and len(norms) == len(norm_mods), 'architecture differs from the ONNX file'
+    with torch.no_grad():
+        for node, mod in zip(convs, conv_mods):
+            mod.weight.copy_(init[node.input[1]])
+            mod.bias.copy_(init[node.input[2]])
+        for node, mod in zip(norms, norm_mods):
+            mod.weight.copy_(init[node.input[1]])
+            mod.bias.copy_(init[node.input[2]])
+        c = net.out.conv
+        c.weight.div_(net.out_scale)
+        c.bias.sub_(net.out_shift).div_(net.out_scale)
+    return net

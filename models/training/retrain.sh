@@ -9,7 +9,7 @@ WORK=${DEEPPHOTO_WORK:-/tmp/deepphoto-train}
 mkdir -p "$WORK/logs"
 for style in "$@"; do
   start=$(date +%s)
-  "$PY" models/training/train.py --style "$style" > "$WORK/logs/train_$style.log" 2>&1
+  "$PY" models/training/train.py --style "$style" ${TRAIN_ARGS:-} > "$WORK/logs/train_$style.log" 2>&1
   "$PY" models/training/export.py --style "$style" >> "$WORK/logs/train_$style.log" 2>&1
   echo "$style: $(( ($(date +%s) - start) / 60 )) min" | tee -a "$WORK/logs/retrain_times.txt"
 done

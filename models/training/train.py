@@ -15,10 +15,11 @@ import time
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
-from model import StudentNet, load_teacher, n_params  # noqa: E402
+from model import StudentNet, load_student_onnx, load_teacher, n_params  # noqa: E402
 
 
 def parse():
@@ -29,6 +30,11 @@ def parse():
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--w-grad', type=float, default=1.0)
     p.add_argument('--w-gram', type=float, default=0.3)
+    p.add_argument('--w-low', type=float, default=0.0,
+                   help='weight of L1 between 4x4 area averages (the low-pass content PSNR@1/4 measures)')
+    p.add_argument('--low-kind', choices=['l1', 'rmse'], default='l1',
+                   help='low-pass term as L1 or as RMSE (RMSE is what PSNR@1/4 scores)')
+    p.add_argument('--init', default='', help='start from this exported light_*.onnx instead of random weights')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--eval-every', type=int, default=600)
@@ -43,6 +49,12 @@ def grad_l1(a, b):
     return dx.abs().mean() + dy.abs().mean()
 
 
+def low_pass_error(a, b, kind='l1'):
+    """Error after 4x4 area averaging: the colour/shape content that PSNR@1/4 scores, without the texture."""
+    d = F.avg_pool2d(a, 4) - F.avg_pool2d(b, 4)
+    return d.abs().mean() if kind == 'l1' else (d.pow(2).mean() + 1e-8).sqrt()
+
+
 def gram_rel(teacher, y, target_grams):
     """mean over batch of sum over layers of ||G(y) - G_t||_F / ||G_t||_F (y clipped to 0..255 like at runtime)."""
     total = 0.0
@@ -54,17 +66,18 @@ def gram_rel(teacher, y, target_grams):
 
 @torch.no_grad()
 def quick_eval(student, teacher, held, held_t):
-    """Held-out PSNR and gap closed (PyTorch student) — monitoring only, never used for model selection."""
+    """Held-out PSNR, PSNR@1/4 and gap closed (PyTorch student) — monitoring only, never used for model selection."""
     student.eval()
-    ps, gaps = [], []
+    ps, pqs, gaps = [], [], []
     for (name, x), t in zip(held, held_t):
         s = student(x).clamp(0, 255)
         ps.append(10 * math.log10(255 ** 2 / float(((s - t) ** 2).mean())))
+        pqs.append(10 * math.log10(255 ** 2 / float(((F.avg_pool2d(s, 4) - F.avg_pool2d(t, 4)) ** 2).mean())))
         ft, fs, fx = teacher.features(t), teacher.features(s), teacher.features(x)
         d = lambda fa: sum(float((data.gram(a) - data.gram(b)).norm() / data.gram(b).norm()) for a, b in zip(fa, ft))
         gaps.append(1 - d(fs) / d(fx))
     student.train()
-    return float(np.mean(ps)), float(np.mean(gaps))
+    return float(np.mean(ps)), float(np.mean(pqs)), float(np.mean(gaps))
 
 
 def main():
@@ -95,6 +108,11 @@ def main():
 
     c1, c2, c3, nr = (int(v) for v in a.arch.split(','))
     student = StudentNet(c1, c2, c3, nr)
+    if a.init:
+        load_student_onnx(student, a.init)
+        psnr, psnr_q, gap = quick_eval(student, teacher, held, held_t)
+        emit(stage='init', path=a.init, heldout_psnr=round(psnr, 2), heldout_psnr_q=round(psnr_q, 2),
+             heldout_gap_closed=round(gap, 3))
     emit(stage='model', params=n_params(student), cfg=student.cfg, args=vars(a))
     opt = torch.optim.Adam(student.parameters(), lr=a.lr)
     warm = min(100, a.iters // 10)
@@ -103,7 +121,7 @@ def main():
     gen = torch.Generator().manual_seed(a.seed)
     n = crops.shape[0]
     t_train = time.time()
-    run = {'pix': 0.0, 'grad': 0.0, 'gram': 0.0}
+    run = {'pix': 0.0, 'grad': 0.0, 'gram': 0.0, 'low': 0.0}
     for it in range(1, a.iters + 1):
         idx = torch.randint(0, n, (a.batch,), generator=gen).numpy()
         x = torch.from_numpy(crops[idx].astype(np.float32))
@@ -113,20 +131,21 @@ def main():
         l_pix = (y - t).abs().mean() / 255
         l_grad = grad_l1(y, t) / 255
         l_gram = gram_rel(teacher, y, gts) if a.w_gram > 0 else torch.zeros(())
-        loss = l_pix + a.w_grad * l_grad + a.w_gram * l_gram
+        l_low = low_pass_error(y, t, a.low_kind) / 255 if a.w_low > 0 else torch.zeros(())
+        loss = l_pix + a.w_grad * l_grad + a.w_gram * l_gram + a.w_low * l_low
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
-        for k, v in (('pix', l_pix), ('grad', l_grad), ('gram', l_gram)):
+        for k, v in (('pix', l_pix), ('grad', l_grad), ('gram', l_gram), ('low', l_low)):
             run[k] += float(v)
         if it % 50 == 0:
             emit(it=it, lr=round(sched.get_last_lr()[0], 6), **{k: round(v / 50, 5) for k, v in run.items()},
                  s_per_it=round((time.time() - t_train) / it, 3))
             run = {k: 0.0 for k in run}
         if it % a.eval_every == 0 or it == a.iters:
-            psnr, gap = quick_eval(student, teacher, held, held_t)
-            emit(it=it, heldout_psnr=round(psnr, 2), heldout_gap_closed=round(gap, 3),
+            psnr, psnr_q, gap = quick_eval(student, teacher, held, held_t)
+            emit(it=it, heldout_psnr=round(psnr, 2), heldout_psnr_q=round(psnr_q, 2), heldout_gap_closed=round(gap, 3),
                  minutes=round((time.time() - t_start) / 60, 1))
             torch.save({'cfg': student.cfg, 'state_dict': student.state_dict(), 'args': vars(a), 'it': it},
                        f'{data.WORK}/ckpt/{name}.pt')

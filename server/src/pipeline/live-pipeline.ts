@@ -9,6 +9,7 @@ import { Segmenter } from './segment.ts';
 import { DEFAULT_SMOOTHING, MaskSmoother, type SmoothingOptions } from './smooth.ts';
 import { sharedRgbImage, ThreadedStylizer } from './style-thread.ts';
 import { Stylizer, workingSize } from './stylize.ts';
+import { DEFAULT_TEMPORAL, TemporalBlender, type TemporalOptions } from './temporal.ts';
 
 /** What the live pipeline needs of a style stage: the in-thread Stylizer or the ThreadedStylizer. */
 interface StyleStage {
@@ -22,6 +23,8 @@ export interface FrameTimings {
   styleMs: number;
   smoothMs: number;
   compositeMs: number;
+  /** Temporal blending of the styled picture (temporal.ts); absent where the stage did not run. */
+  temporalMs?: number;
   totalMs: number;
 }
 
@@ -40,6 +43,8 @@ export interface LivePipelineOptions {
    */
   styleThread: boolean;
   styleThreads: number;
+  /** Blending of the styled picture towards the previous one where the input did not change (temporal.ts). */
+  temporal: TemporalOptions;
 }
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
@@ -49,6 +54,7 @@ export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'>
   segmentationModel: 'selfie-general',
   styleThread: true,
   styleThreads: 1,
+  temporal: DEFAULT_TEMPORAL,
 };
 
 /** The per-size buffers of one stream; rebuilt only when the camera's resolution changes. */
@@ -95,6 +101,7 @@ export class LivePipeline {
   private framesDone = 0;
   private readonly smoother: MaskSmoother;
   private readonly refiner = new MaskRefiner();
+  private readonly temporal: TemporalBlender;
   private readonly downscale = new ResamplerCache();
   private readonly upMask = new ResamplerCache();
   private buffers: FrameBuffers | undefined;
@@ -110,6 +117,7 @@ export class LivePipeline {
     this.options = options;
     this.stylizer = stylizer;
     this.smoother = new MaskSmoother(options.smoothing);
+    this.temporal = new TemporalBlender(options.temporal);
   }
 
   static async create(
@@ -202,6 +210,8 @@ export class LivePipeline {
       .get({ srcWidth: input.width, srcHeight: input.height, dstWidth: b.small.width, dstHeight: b.small.height, channels: 3 })
       .resize(input.data, 'HWC', b.small.data, 'HWC');
 
+    this.temporal.prepareInput(b.small, stylizer.modelId, timestampMs);
+
     // The style network starts first: in its own thread it runs while this thread does the mask work below
     // (in-thread, onnxruntime-node's synchronous run makes the two sequential anyway). The output is resampled
     // straight to frame size.
@@ -225,6 +235,11 @@ export class LivePipeline {
     }
     await styled;
     timings.styleMs = styleEnded - styleStarted;
+    if (this.temporal.enabled) {
+      t = performance.now();
+      this.temporal.blendOutput(b.styledFull);
+      timings.temporalMs = performance.now() - t;
+    }
 
     t = performance.now();
     composite(input, b.styledFull, rule.needsMask ? b.maskFull : null, target, output);
