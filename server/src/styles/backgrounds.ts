@@ -7,7 +7,7 @@
  * (in their own threads, from the same folder), so the id is the handle and the owner is checked on list/delete.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
@@ -141,6 +141,16 @@ export class BackgroundLibrary implements BackgroundPictureSource {
 
   has(id: string): boolean {
     return BUILTIN_BACKGROUNDS.some((b) => b.id === id) || BackgroundLibrary.isUserId(id);
+  }
+
+  /** Whether a picture id can be loaded now (built-in, or an upload still on disk). */
+  async exists(id: string): Promise<boolean> {
+    if (BUILTIN_BACKGROUNDS.some((b) => b.id === id)) return true;
+    if (!BackgroundLibrary.isUserId(id)) return false;
+    return access(path.join(this.dir, `${id}.jpg`)).then(
+      () => true,
+      () => false,
+    );
   }
 
   load(id: string): Promise<RgbImage> {
