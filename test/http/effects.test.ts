@@ -49,7 +49,7 @@ async function upload(bytes: Uint8Array, type: string, identity?: string, name =
 async function edit(photo: RgbImage, style: string, target: string) {
   const png = await sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: 3 } }).png().toBuffer();
   const body = new FormData();
-  body.set('image', new Blob([png], { type: 'image/png' }), 'p.png');
+  body.set('image', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'p.png');
   body.set('style', style);
   body.set('target', target);
   const response = await fetch(`${baseUrl}/api/edit`, { method: 'POST', body });

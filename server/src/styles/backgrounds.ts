@@ -128,6 +128,8 @@ export class BackgroundLibrary implements BackgroundPictureSource {
   private readonly maxPerIdentity: number;
   private readonly maxSide: number;
   private readonly cache = new Map<string, Promise<RgbImage>>();
+  /** Pictures given for this process only (the CLI's `--background FILE`), never written to disk. */
+  private readonly transient = new Map<string, RgbImage>();
 
   constructor(options: BackgroundLibraryOptions = {}) {
     this.dir = path.resolve(options.dir ?? process.env.DEEPPHOTO_BACKGROUNDS_DIR ?? 'var/backgrounds');
@@ -153,7 +155,16 @@ export class BackgroundLibrary implements BackgroundPictureSource {
     );
   }
 
+  /** Makes `picture` loadable by the returned id in this process only. */
+  addTransient(picture: RgbImage): string {
+    const id = `t-${randomBytes(8).toString('hex')}`;
+    this.transient.set(id, picture);
+    return id;
+  }
+
   load(id: string): Promise<RgbImage> {
+    const given = this.transient.get(id);
+    if (given) return Promise.resolve(given);
     let pending = this.cache.get(id);
     if (!pending) {
       pending = BackgroundLibrary.isUserId(id) ? this.loadUser(id) : renderBuiltinBackground(id);
