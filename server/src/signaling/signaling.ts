@@ -112,7 +112,8 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
         const parsed = clientEventSchemas[event].safeParse(payloadArgs[0]);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          const code = issue?.path[0] === 'target' ? 'unknown_target' : 'bad_request';
+          const path = issue?.path ?? [];
+          const code = path[0] === 'target' || (path[0] === 'effect' && path[1] === 'target') ? 'unknown_target' : 'bad_request';
           const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
           return fail(new LiveError(code, `${event}: ${issue?.message ?? 'invalid payload'}${where}`), ack);
         }
