@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blurWeight, boxRadiusForSigma, MaskedBlur } from '../../server/src/pipeline/blur.ts';
-import { coverCrop, coverFit, lightWrap } from '../../server/src/pipeline/background-image.ts';
+import { coverCrop, coverFit } from '../../server/src/pipeline/background-image.ts';
 import { BlurRenderer } from '../../server/src/pipeline/effect-stage.ts';
 import { composite } from '../../server/src/pipeline/composite.ts';
 import { createMask, createRgbImage } from '../../server/src/pipeline/image.ts';
@@ -101,18 +101,5 @@ describe('background picture', () => {
     coverFit(pic, out);
     expect([...out.data.subarray(0, 3)]).toEqual([255, 0, 0]);
     expect([...out.data.subarray(19 * 3, 20 * 3)]).toEqual([0, 0, 255]);
-  });
-
-  it('light wrap touches only the soft band', () => {
-    const img = createRgbImage(3, 1);
-    img.data.set([100, 100, 100, 100, 100, 100, 100, 100, 100]);
-    const bg = createRgbImage(3, 1);
-    bg.data.fill(200);
-    const mask = createMask(3, 1);
-    mask.data.set([0, 0.4, 1]);
-    lightWrap(img, bg, mask, 0.5);
-    expect(img.data[0]).toBe(100);
-    expect(img.data[3]).toBeGreaterThan(100);
-    expect(img.data[6]).toBe(100);
   });
 });

@@ -1,12 +1,11 @@
 /**
  * Background replacement: a picture cover-fitted to the frame (scaled to fill it, centred, the overflow cropped,
- * never stretched), composited behind the person through the mask's soft band, with an optional light wrap (a
- * little of the new background's light spills over the person's edge, as it would in a real scene).
+ * never stretched), then composited behind the person through the mask's soft band (the guided-filter edge), so
+ * hair and shoulders blend into the new picture instead of ending in a hard cut-out line.
  *
  * The fitted picture is computed once per (picture, frame size) and reused for every frame.
  */
-import { MASK_HIGH, MASK_LOW } from './composite.ts';
-import { assertSameSize, createRgbImage, type Mask, type RgbImage } from './image.ts';
+import { createRgbImage, type RgbImage } from './image.ts';
 import { Resampler } from './resample.ts';
 
 /** The crop of a `src` picture that has the aspect ratio of `dst`, centred. */
@@ -43,28 +42,5 @@ export class FittedBackground {
       this.fitted = out;
     }
     return this.fitted;
-  }
-}
-
-/**
- * Light wrap: within the person's soft edge, mix in `amount` of the (blurred) new background, strongest where the
- * mask is lowest. `background` should be a blurred version of the new background so the wrap is light, not
- * detail. Pixels that are surely person (mask ≥ MASK_HIGH) or surely background are left as they are, so the
- * person's inside stays untouched.
- */
-export function lightWrap(composited: RgbImage, background: RgbImage, mask: Mask, amount: number): void {
-  assertSameSize(composited, background, 'lightWrap');
-  assertSameSize(composited, mask, 'lightWrap');
-  const d = composited.data;
-  const bg = background.data;
-  const m = mask.data;
-  for (let i = 0, j = 0; i < m.length; i++, j += 3) {
-    const v = m[i]!;
-    if (v <= MASK_LOW || v >= MASK_HIGH) continue;
-    // Largest in the outer half of the band (where the edge meets the new background), fading to 0 at MASK_HIGH.
-    const w = amount * (1 - (v - MASK_LOW) / (MASK_HIGH - MASK_LOW));
-    d[j] = d[j]! + w * (bg[j]! - d[j]!) + 0.5;
-    d[j + 1] = d[j + 1]! + w * (bg[j + 1]! - d[j + 1]!) + 0.5;
-    d[j + 2] = d[j + 2]! + w * (bg[j + 2]! - d[j + 2]!) + 0.5;
   }
 }

@@ -8,7 +8,7 @@ import { BLUR_STRENGTHS, effectFromId, type EffectSpec, type Target } from '@dee
 import { UnknownStyleError } from '../styles/catalog.ts';
 import { FittedBackground } from './background-image.ts';
 import { MaskedBlur, type BlurSource } from './blur.ts';
-import { createRgbImage, type Mask, type RgbImage } from './image.ts';
+import { createMask, createRgbImage, type Mask, type RgbImage } from './image.ts';
 import { ResamplerCache } from './resample.ts';
 
 /** An effect id whose kind does not fit the target (e.g. a picture on the person): `unknown_target`. */
@@ -46,12 +46,23 @@ export interface EffectRenderer {
 
 const BLUR_SOURCE: Readonly<Record<Target, BlurSource | null>> = { background: 'background', person: 'person', whole: 'all', none: null };
 
+/**
+ * Blur sigma (in pixels of the picture it runs on) up to which the blur runs at the given size; a wider blur runs
+ * on a picture shrunk by an integer factor so that its sigma stays about this: a blurred picture has no detail for
+ * the extra pixels to carry, and the work drops with the square of the factor.
+ */
+const BLUR_SIGMA_AT_SIZE = 3;
+
 export class BlurRenderer implements EffectRenderer {
   readonly kind = 'blur';
   readonly needsMask: boolean;
   private readonly blur = new MaskedBlur();
+  private readonly shrink = new ResamplerCache();
+  private readonly shrinkMask = new ResamplerCache();
   private readonly up = new ResamplerCache();
-  private blurredSmall: RgbImage = createRgbImage(1, 1);
+  private shrunk: RgbImage = createRgbImage(1, 1);
+  private shrunkMask: Mask = createMask(1, 1);
+  private blurred: RgbImage = createRgbImage(1, 1);
   private full: RgbImage = createRgbImage(1, 1);
   private readonly source: BlurSource;
 
@@ -67,13 +78,30 @@ export class BlurRenderer implements EffectRenderer {
   }
 
   render(small: RgbImage, maskSmall: Mask | null, width: number, height: number): RgbImage {
-    if (this.blurredSmall.width !== small.width || this.blurredSmall.height !== small.height) this.blurredSmall = createRgbImage(small.width, small.height);
     if (this.full.width !== width || this.full.height !== height) this.full = createRgbImage(width, height);
     const sigma = this.sigmaFraction * Math.max(small.width, small.height);
-    this.blur.blur(small, maskSmall, this.source, sigma, this.blurredSmall);
+    const factor = Math.max(1, Math.floor(sigma / BLUR_SIGMA_AT_SIZE));
+    let picture = small;
+    let mask = maskSmall;
+    if (factor > 1) {
+      const w = Math.max(1, Math.round(small.width / factor));
+      const h = Math.max(1, Math.round(small.height / factor));
+      if (this.shrunk.width !== w || this.shrunk.height !== h) {
+        this.shrunk = createRgbImage(w, h);
+        this.shrunkMask = createMask(w, h);
+      }
+      this.shrink.get({ srcWidth: small.width, srcHeight: small.height, dstWidth: w, dstHeight: h, channels: 3 }).resize(small.data, 'HWC', this.shrunk.data, 'HWC');
+      picture = this.shrunk;
+      if (maskSmall) {
+        this.shrinkMask.get({ srcWidth: small.width, srcHeight: small.height, dstWidth: w, dstHeight: h, channels: 1 }).resize(maskSmall.data, 'HWC', this.shrunkMask.data, 'HWC');
+        mask = this.shrunkMask;
+      }
+    }
+    if (this.blurred.width !== picture.width || this.blurred.height !== picture.height) this.blurred = createRgbImage(picture.width, picture.height);
+    this.blur.blur(picture, mask, this.source, sigma / factor, this.blurred);
     this.up
-      .get({ srcWidth: small.width, srcHeight: small.height, dstWidth: width, dstHeight: height, channels: 3 })
-      .resize(this.blurredSmall.data, 'HWC', this.full.data, 'HWC');
+      .get({ srcWidth: picture.width, srcHeight: picture.height, dstWidth: width, dstHeight: height, channels: 3 })
+      .resize(this.blurred.data, 'HWC', this.full.data, 'HWC');
     return this.full;
   }
 }

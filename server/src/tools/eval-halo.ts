@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BLUR_STRENGTHS, blurStrengthSchema } from '@deepphoto/shared';
 import { MaskedBlur } from '../pipeline/blur.ts';
+import { BlurRenderer } from '../pipeline/effect-stage.ts';
 import { composite } from '../pipeline/composite.ts';
 import { createMask, createRgbImage, type Mask, type RgbImage } from '../pipeline/image.ts';
 import { PersonMasker } from '../pipeline/person-mask.ts';
@@ -59,10 +60,13 @@ const runtime = new ModelRuntime({ logger: { info: () => {}, warn: (m) => consol
 const masker = await PersonMasker.create(runtime);
 const blur = new MaskedBlur();
 
-/** Background blurred and composited: `normalised` (ours) or a plain blur under the mask. */
-function blurBackground(image: RgbImage, mask: Mask, sigma: number, normalised: boolean): RgbImage {
-  const blurred = createRgbImage(image.width, image.height);
-  blur.blur(image, normalised ? mask : null, normalised ? 'background' : 'all', sigma, blurred);
+/**
+ * Background blurred and composited: `normalised` is the product's blur stage (BlurRenderer on the photo at full
+ * size, as the photo editor runs it up to 1024 px); the plain blur is the same stage blurring every pixel.
+ */
+function blurBackground(image: RgbImage, mask: Mask, normalised: boolean): RgbImage {
+  const renderer = new BlurRenderer(BLUR_STRENGTHS[strength.data!], normalised ? 'background' : 'whole');
+  const blurred = renderer.render(image, normalised ? mask : null, image.width, image.height);
   const out = createRgbImage(image.width, image.height);
   composite(image, blurred, mask, 'background', out);
   return out;
@@ -98,8 +102,8 @@ for (const name of names) {
   blur.blur(truthImage, null, 'all', sigma, reach);
 
   const bleed = (normalised: boolean) => {
-    const a = blurBackground(image, mask, sigma, normalised);
-    const b = blurBackground(swapped, mask, sigma, normalised);
+    const a = blurBackground(image, mask, normalised);
+    const b = blurBackground(swapped, mask, normalised);
     let sum = 0;
     let n = 0;
     for (let i = 0; i < truthMask.data.length; i++) {
