@@ -31,7 +31,8 @@ function effectHint(effect: EffectInfo | undefined, target: PlaceTarget): string
 /**
  * The effect gallery, grouped: Backgrounds (blurs, built-in pictures, this browser's own uploads, with an upload
  * button), Styles, Your styles, None. Every card is a radio of one group, so arrow keys move through all of them.
- * Choosing a picture moves the target to the background (the only place a picture can go).
+ * Choosing a picture moves the target to the background (the only place a picture can go). The target picker sits
+ * on top so that it stays in view however long the gallery grows.
  */
 export function EffectGallery({ styles, error, onRetry, selection, onChange, pending }: EffectGalleryProps) {
   const [effects, setEffects] = useState<EffectInfo[] | null>(null);
@@ -162,6 +163,26 @@ export function EffectGallery({ styles, error, onRetry, selection, onChange, pen
           </button>
         </ErrorBanner>
       ) : null}
+      <fieldset className="targets" disabled={selection.style === null}>
+        <legend className="label">Apply to</legend>
+        <div className="segmented" role="presentation">
+          {PLACE_TARGETS.map((t) => (
+            <label key={t.id} className="segment" title={t.hint}>
+              <input
+                type="radio"
+                name="target"
+                className="visually-hidden"
+                value={t.id}
+                disabled={selected !== undefined && !allowedTargets.has(t.id)}
+                checked={selection.target === t.id}
+                onChange={() => onChange({ ...selection, target: t.id })}
+              />
+              <span>{t.label}</span>
+            </label>
+          ))}
+        </div>
+        <p className="hint">{effectHint(selected, selection.target)}</p>
+      </fieldset>
       {groups.map(({ group, items }) =>
         items.length > 0 || group === 'backgrounds' ? (
           <fieldset key={group} className="styles effect-group" data-group={group}>
@@ -215,26 +236,6 @@ export function EffectGallery({ styles, error, onRetry, selection, onChange, pen
           The server has no style networks installed yet. Ask the operator to run <code>npm run setup</code> (see the README).
         </p>
       ) : null}
-      <fieldset className="targets" disabled={selection.style === null}>
-        <legend className="label">Apply to</legend>
-        <div className="segmented" role="presentation">
-          {PLACE_TARGETS.map((t) => (
-            <label key={t.id} className="segment" title={t.hint}>
-              <input
-                type="radio"
-                name="target"
-                className="visually-hidden"
-                value={t.id}
-                disabled={selected !== undefined && !allowedTargets.has(t.id)}
-                checked={selection.target === t.id}
-                onChange={() => onChange({ ...selection, target: t.id })}
-              />
-              <span>{t.label}</span>
-            </label>
-          ))}
-        </div>
-        <p className="hint">{effectHint(selected, selection.target)}</p>
-      </fieldset>
     </section>
   );
 }
