@@ -1,6 +1,7 @@
 import { PhotoEditor, type PhotoEditing } from './photo/editor.ts';
 import { WorkerPhotoEditor } from './photo/worker-editor.ts';
 import { ModelRuntime, type Logger } from './runtime/onnx.ts';
+import { BackgroundLibrary } from './styles/backgrounds.ts';
 import { StyleCatalog } from './styles/catalog.ts';
 
 /** What the CLI, the HTTP server and the benchmarks share: one runtime, the style catalog, the photo editor. */
@@ -8,6 +9,8 @@ export interface PhotoContext {
   runtime: ModelRuntime;
   catalog: StyleCatalog;
   editor: PhotoEditing;
+  /** Background pictures (built-ins and uploads) for `bg-*` effects. */
+  backgrounds: BackgroundLibrary;
   close(): Promise<void>;
 }
 
@@ -18,20 +21,22 @@ export interface PhotoContext {
 export async function createPhotoContext(options: { logger?: Logger; editorThread?: boolean } = {}): Promise<PhotoContext> {
   const runtime = new ModelRuntime({ logger: options.logger });
   const catalog = await StyleCatalog.discover({}, (m) => (options.logger ?? console).warn(m));
+  const backgrounds = new BackgroundLibrary();
   if (options.editorThread) {
     const editor = await WorkerPhotoEditor.start();
     return {
       runtime,
       catalog,
       editor,
+      backgrounds,
       close: async () => {
         await editor.close();
         await runtime.close();
       },
     };
   }
-  const editor = new PhotoEditor(runtime, catalog);
-  return { runtime, catalog, editor, close: () => runtime.close() };
+  const editor = new PhotoEditor(runtime, catalog, {}, backgrounds);
+  return { runtime, catalog, editor, backgrounds, close: () => runtime.close() };
 }
 
 export const quietLogger: Logger = { info: () => {}, warn: (m) => console.error(m) };

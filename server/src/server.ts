@@ -48,6 +48,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const app = await buildHttpApp({ photo });
   const signaling = await attachSignaling(app.server, {
     knownStyles: () => photo.catalog.ids(),
+    knownBackground: (id) => photo.backgrounds.exists(id),
     defaultEffect: { style: photo.catalog.ids()[0] ?? 'none', target: 'background' },
     maxSessions: options.maxSessions ?? envInt('DEEPPHOTO_MAX_SESSIONS') ?? 2,
     processorModule: options.processorModule ?? LIVE_PROCESSOR_MODULE,

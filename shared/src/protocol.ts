@@ -3,7 +3,7 @@
  * validated with these schemas on the server; TypeScript types alone do not protect a server.
  */
 import { z } from 'zod';
-import { ERROR_CODES, styleIdSchema, targetSchema, type ErrorCode } from './effects.ts';
+import { effectSpecSchema, ERROR_CODES, styleIdSchema, targetSchema, type ErrorCode } from './effects.ts';
 
 // ---- client → server -------------------------------------------------------------------------------------------
 
@@ -25,9 +25,14 @@ export const icePayloadSchema = z.object({ candidate: iceCandidateSchema.nullabl
 export type IcePayload = z.infer<typeof icePayloadSchema>;
 
 export const sessionUpdateSchema = z
-  .object({ style: styleIdSchema.optional(), target: targetSchema.optional() })
+  .object({
+    style: styleIdSchema.optional(),
+    target: targetSchema.optional(),
+    /** The effect as an object (`{kind, target, params}`); replaces style and target when given. */
+    effect: effectSpecSchema.optional(),
+  })
   .strict()
-  .refine((v) => v.style !== undefined || v.target !== undefined, 'give style and/or target');
+  .refine((v) => v.style !== undefined || v.target !== undefined || v.effect !== undefined, 'give style and/or target, or effect');
 export type SessionUpdatePayload = z.infer<typeof sessionUpdateSchema>;
 
 /** `recording.start` / `recording.stop` carry no payload (an empty object is accepted too). */

@@ -3,7 +3,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { SessionUpdatePayload, StyleInfo } from '@deepphoto/shared';
 import { ApiError, fetchStyles } from '../lib/api.ts';
 import { UNREACHABLE, type UiError } from '../lib/messages.ts';
-import { Gallery, type Selection } from './Gallery.tsx';
+import { EffectGallery } from './EffectGallery.tsx';
+import type { Selection } from './Gallery.tsx';
 import { LiveView } from './LiveView.tsx';
 import { PhotoMode } from './PhotoMode.tsx';
 
@@ -90,7 +91,7 @@ export function App() {
           </div>
         </div>
         <aside className="side">
-          <Gallery
+          <EffectGallery
             styles={styles}
             error={stylesError}
             onRetry={() => setLoadRun((n) => n + 1)}

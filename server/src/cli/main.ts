@@ -1,6 +1,9 @@
 /**
  * deepphoto edit IN [IN ...] -o OUT --style mosaic --target background [--max-side 1024]
- * deepphoto --list-styles
+ * deepphoto edit IN -o OUT --blur strong [--target background|person|whole]
+ * deepphoto edit IN -o OUT --background dawn|FILE          (replace the background by a built-in or own picture)
+ * deepphoto effects IN -o OUT.png                           (original, blurs and pictures side by side)
+ * deepphoto --list-styles | --list-effects
  *
  * Several inputs or a folder: OUT is a folder, one progress line per photo on stderr. A photo that fails is
  * reported and skipped; the others are still written; the exit code is 1 if any failed.
@@ -8,15 +11,20 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { targetSchema, TARGETS } from '@deepphoto/shared';
+import { BLUR_ID_PREFIX, BLUR_STRENGTHS, BACKGROUND_ID_PREFIX, effectFromId, targetSchema, TARGETS, type Target } from '@deepphoto/shared';
 import { createPhotoContext, quietLogger } from '../context.ts';
 import { decodePhoto, encodePhoto, formatFor, formatForPath, PhotoInputError } from '../photo/io.ts';
+import { BUILTIN_BACKGROUNDS } from '../styles/backgrounds.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
 
 const USAGE = `usage:
   deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N]
+  deepphoto edit IN [IN ...] -o OUT --blur ${Object.keys(BLUR_STRENGTHS).join('|')} [--target background|person|whole]
+  deepphoto edit IN [IN ...] -o OUT --background ${BUILTIN_BACKGROUNDS.map((b) => b.id).join('|')}|FILE
   deepphoto sheet IN -o OUT.png --style STYLE      (original, whole, background, person side by side)
-  deepphoto --list-styles`;
+  deepphoto effects IN -o OUT.png                  (original, blur light / strong, built-in pictures side by side)
+  deepphoto --list-styles | --list-effects
+  (--style also takes any effect id of --list-effects, e.g. blur-strong or bg-dawn)`;
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
 
@@ -48,7 +56,10 @@ async function main(argv: string[]): Promise<number> {
     options: {
       output: { type: 'string', short: 'o' },
       style: { type: 'string', short: 's' },
-      target: { type: 'string', short: 't', default: 'whole' },
+      target: { type: 'string', short: 't' },
+      blur: { type: 'string' },
+      background: { type: 'string' },
+      'list-effects': { type: 'boolean', default: false },
       'max-side': { type: 'string' },
       'list-styles': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -64,7 +75,17 @@ async function main(argv: string[]): Promise<number> {
       for (const look of context.catalog.list()) console.log(`${look.id.padEnd(10)} ${look.title}  (${Object.keys(look.models).join(', ')})`);
       return 0;
     }
+    if (values['list-effects']) {
+      for (const s of Object.keys(BLUR_STRENGTHS)) console.log(`${BLUR_ID_PREFIX}${s}`.padEnd(14) + ` blur (${s}); targets background, person, whole`);
+      for (const b of BUILTIN_BACKGROUNDS) console.log(`${BACKGROUND_ID_PREFIX}${b.id}`.padEnd(14) + ` picture "${b.title}"; target background`);
+      for (const look of context.catalog.list()) console.log(`${look.id.padEnd(14)} style "${look.title}"; targets whole, background, person`);
+      return 0;
+    }
     const [command, ...inputs] = positionals;
+    if (command === 'effects' && inputs.length === 1 && values.output) {
+      await writeEffectsSheet(context, inputs[0]!, values.output);
+      return 0;
+    }
     if (command === 'sheet' && inputs.length === 1 && values.output) {
       const style = values.style ?? context.catalog.ids()[0] ?? '';
       if (!context.catalog.has(style)) fail(new UnknownStyleError(style, context.catalog.ids()).message);
@@ -73,12 +94,25 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command !== 'edit' || inputs.length === 0) fail(USAGE);
     if (!values.output) fail('missing -o OUT');
-    const target = targetSchema.safeParse(values.target);
+    const chosen = [values.style, values.blur, values.background].filter((v) => v !== undefined).length;
+    if (chosen > 1) fail('give one of --style, --blur, --background');
+    const defaultTarget = values.blur !== undefined || values.background !== undefined ? 'background' : 'whole';
+    const target = targetSchema.safeParse(values.target ?? defaultTarget);
     if (!target.success) fail(`unknown target "${values.target}"; use one of ${TARGETS.join(', ')}`);
-    const style = values.style ?? context.catalog.ids()[0];
-    if (target.data !== 'none' && (!style || !context.catalog.has(style))) {
-      fail(new UnknownStyleError(style ?? '', context.catalog.ids()).message);
+    let style = values.style ?? context.catalog.ids()[0];
+    if (values.blur !== undefined) style = `${BLUR_ID_PREFIX}${values.blur}`;
+    if (values.background !== undefined) {
+      const builtin = BUILTIN_BACKGROUNDS.some((b) => b.id === values.background);
+      if (builtin) style = `${BACKGROUND_ID_PREFIX}${values.background}`;
+      else if (existsSync(values.background)) {
+        try {
+          style = `${BACKGROUND_ID_PREFIX}${context.backgrounds.addTransient((await decodePhoto(readFileSync(values.background))).image)}`;
+        } catch (error) {
+          fail(`--background ${values.background}: ${(error as Error).message}`);
+        }
+      } else fail(`--background: "${values.background}" is neither a built-in picture (${BUILTIN_BACKGROUNDS.map((b) => b.id).join(', ')}) nor a file`);
     }
+    if (target.data !== 'none') checkEffect(context, style ?? '', target.data);
     const maxSide = values['max-side'] ? Number(values['max-side']) : undefined;
     if (maxSide !== undefined && !(Number.isInteger(maxSide) && maxSide >= 16)) fail('--max-side must be an integer >= 16');
 
@@ -107,6 +141,45 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await context.close();
   }
+}
+
+/** Exits with a clear message unless `style` is an effect id that exists and suits `target`. */
+function checkEffect(context: Awaited<ReturnType<typeof createPhotoContext>>, style: string, target: Target): void {
+  const resolved = effectFromId(style, target);
+  if (!resolved.ok) fail(`${resolved.message} (see --list-effects)`);
+  if (resolved.effect.kind === 'style' && !context.catalog.has(style)) fail(new UnknownStyleError(style, context.catalog.ids()).message);
+}
+
+/** Original, both blurs and the built-in pictures on the background, side by side and labelled. */
+async function writeEffectsSheet(context: Awaited<ReturnType<typeof createPhotoContext>>, input: string, output: string): Promise<void> {
+  const { image } = await decodePhoto(readFileSync(input));
+  const effects = [...Object.keys(BLUR_STRENGTHS).map((s) => `${BLUR_ID_PREFIX}${s}`), ...BUILTIN_BACKGROUNDS.slice(0, 2).map((b) => `${BACKGROUND_ID_PREFIX}${b.id}`)];
+  const panels = [image];
+  for (const style of effects) panels.push((await context.editor.edit(image, { style, target: 'background' })).image);
+  await writePanels(panels, ['original', ...effects.map((e) => `${e} (background)`)], output);
+  console.error(`${input} -> ${output} (original, ${effects.join(', ')})`);
+}
+
+/** Panels of the same size side by side, each under its label. */
+async function writePanels(panels: { width: number; height: number; data: Uint8Array }[], labels: string[], output: string): Promise<void> {
+  const { width, height } = panels[0]!;
+  const gap = 6;
+  const labelHeight = 28;
+  const composites = await Promise.all(
+    panels.map(async (panel, i) => [
+      { input: await encodePhoto(panel, 'png'), left: i * (width + gap), top: labelHeight },
+      {
+        input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${labelHeight}"><text x="4" y="20" font-family="sans-serif" font-size="16">${labels[i]}</text></svg>`),
+        left: i * (width + gap),
+        top: 0,
+      },
+    ]),
+  );
+  const { default: sharp } = await import('sharp');
+  await sharp({ create: { width: panels.length * (width + gap) - gap, height: height + labelHeight, channels: 3, background: '#ffffff' } })
+    .composite(composites.flat())
+    .toFormat(formatForPath(output), { quality: 88 })
+    .toFile(output);
 }
 
 /** The photo and its three targets side by side, labelled, for a README or a quick comparison. */

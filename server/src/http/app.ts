@@ -1,9 +1,10 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { styleIdSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
+import { effectFromId, styleIdSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
 import type { PhotoContext } from '../context.ts';
 import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
 import { ThumbnailCache } from '../photo/thumbnails.ts';
+import { registerEffectRoutes } from './effects-routes.ts';
 import { HttpError } from './errors.ts';
 
 export interface HttpAppOptions {
@@ -65,6 +66,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     return reply.type('image/jpeg').header('cache-control', 'public, max-age=3600').send(jpeg);
   });
 
+  registerEffectRoutes(app, { photo: options.photo, thumbnails, limits });
+
   app.post('/api/edit', async (request, reply) => {
     if (!request.isMultipart()) throw new HttpError(415, 'not_an_image', 'send multipart/form-data with fields image, style, target');
     const fields: Record<string, string> = {};
@@ -81,9 +84,15 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     if (!upload) throw new HttpError(400, 'bad_request', 'missing file field "image"');
     const target = targetSchema.safeParse(fields.target ?? 'whole');
     if (!target.success) throw new HttpError(400, 'unknown_target', `unknown target "${fields.target}"; use one of ${TARGETS.join(', ')}`);
+    // `style` is an effect id: a style, `blur-light` / `blur-strong`, `bg-<picture>` (see GET /api/effects).
     const style = fields.style ?? catalog.ids()[0] ?? '';
-    if (target.data !== 'none' && (!styleIdSchema.safeParse(style).success || !catalog.has(style))) {
-      throw new HttpError(400, 'unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')}`);
+    if (target.data !== 'none') {
+      const effect = styleIdSchema.safeParse(style).success ? effectFromId(style, target.data) : null;
+      if (effect && !effect.ok && effect.code === 'unknown_target') throw new HttpError(400, 'unknown_target', effect.message);
+      const known =
+        effect?.ok === true &&
+        (effect.effect.kind === 'style' ? catalog.has(style) : effect.effect.kind === 'image' ? await options.photo.backgrounds.exists(effect.effect.params.image) : true);
+      if (!known) throw new HttpError(400, 'unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')} and the effects of GET /api/effects`);
     }
     if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
     pendingEdits++;

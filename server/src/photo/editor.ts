@@ -1,6 +1,9 @@
 import type { Effect } from '@deepphoto/shared';
 import { composite, TARGET_RULES } from '../pipeline/composite.ts';
-import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
+import { createEffectRenderer, resolveEffect, type BackgroundPictureSource, type EffectRenderer } from '../pipeline/effect-stage.ts';
+import { createMask, createRgbImage, type Mask, type RgbImage } from '../pipeline/image.ts';
+import { Resampler } from '../pipeline/resample.ts';
+import { workingSize } from '../pipeline/stylize.ts';
 import { PersonMasker, type PersonMaskOptions } from '../pipeline/person-mask.ts';
 import { Stylizer } from '../pipeline/stylize.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
@@ -10,9 +13,11 @@ export interface PhotoEditOptions {
   /** Long side, in pixels, the style network runs at (the result is resampled back to the photo's size). */
   styleMaxSide: number;
   tier: StyleTier;
+  /** Long side blur runs at (the blurred picture is upsampled: blur has no detail to lose). */
+  effectMaxSide: number;
 }
 
-export const DEFAULT_PHOTO_EDIT: PhotoEditOptions = { styleMaxSide: 1024, tier: 'quality' };
+export const DEFAULT_PHOTO_EDIT: PhotoEditOptions = { styleMaxSide: 1024, tier: 'quality', effectMaxSide: 1024 };
 
 export interface PhotoEditTimings {
   maskMs: number;
@@ -43,6 +48,8 @@ export class PhotoEditor implements PhotoEditing {
     private readonly runtime: ModelRuntime,
     readonly catalog: StyleCatalog,
     private readonly maskOptions: Partial<PersonMaskOptions> = {},
+    /** Pictures for `bg-*` effects; without it only styles and blur are available. */
+    private readonly pictures?: BackgroundPictureSource,
   ) {}
 
   private async stylizerFor(modelId: string): Promise<Stylizer> {
@@ -54,9 +61,19 @@ export class PhotoEditor implements PhotoEditing {
     return stylizer;
   }
 
+  /** `effect.style` is an effect id: a style id, `blur-light` / `blur-strong`, `bg-<picture>` or `none`. */
   async edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
-    const { styleMaxSide, tier } = { ...DEFAULT_PHOTO_EDIT, ...options };
+    const { styleMaxSide, tier, effectMaxSide } = { ...DEFAULT_PHOTO_EDIT, ...options };
     const rule = TARGET_RULES[effect.target];
+    const spec = resolveEffect(effect.style, effect.target);
+    if (spec.kind === 'none' || (rule.needsStyle && spec.kind !== 'style')) {
+      // Unknown picture ids fail here, before any work.
+      const renderer = await createEffectRenderer(spec, this.pictures);
+      if (renderer) return this.editRendered(photo, effect, renderer, effectMaxSide);
+      const out = createRgbImage(photo.width, photo.height);
+      out.data.set(photo.data);
+      return { image: out, timings: { maskMs: 0, styleMs: 0, compositeMs: 0 }, modelId: null };
+    }
     // Resolve the style first so that an unknown style fails before any work is done.
     const modelId = rule.needsStyle ? this.catalog.modelFor(effect.style, tier) : null;
     const timings: PhotoEditTimings = { maskMs: 0, styleMs: 0, compositeMs: 0 };
@@ -85,5 +102,34 @@ export class PhotoEditor implements PhotoEditing {
     composite(photo, styled, mask, effect.target, out);
     timings.compositeMs = performance.now() - started;
     return { image: out, timings, modelId };
+  }
+
+  /** Blur or background picture: person mask at full size, the renderer at `maxSide`, composite at full size. */
+  private async editRendered(photo: RgbImage, effect: Effect, renderer: EffectRenderer, maxSide: number): Promise<PhotoEditResult> {
+    const timings: PhotoEditTimings = { maskMs: 0, styleMs: 0, compositeMs: 0 };
+    let started = performance.now();
+    let mask: Mask | null = null;
+    if (renderer.needsMask) {
+      this.masker ??= await PersonMasker.create(this.runtime, this.maskOptions);
+      mask = createMask(photo.width, photo.height);
+      await this.masker.mask(photo, mask);
+    }
+    timings.maskMs = performance.now() - started;
+    started = performance.now();
+    const size = workingSize(photo, Math.min(maxSide, Math.max(photo.width, photo.height)), 1);
+    const small = createRgbImage(size.width, size.height);
+    new Resampler({ srcWidth: photo.width, srcHeight: photo.height, dstWidth: size.width, dstHeight: size.height, channels: 3 }).resize(photo.data, 'HWC', small.data, 'HWC');
+    let maskSmall: Mask | null = null;
+    if (mask) {
+      maskSmall = createMask(size.width, size.height);
+      new Resampler({ srcWidth: photo.width, srcHeight: photo.height, dstWidth: size.width, dstHeight: size.height, channels: 1 }).resize(mask.data, 'HWC', maskSmall.data, 'HWC');
+    }
+    const picture = renderer.render(small, maskSmall, photo.width, photo.height);
+    timings.styleMs = performance.now() - started;
+    started = performance.now();
+    const out = createRgbImage(photo.width, photo.height);
+    composite(photo, picture, mask, effect.target, out);
+    timings.compositeMs = performance.now() - started;
+    return { image: out, timings, modelId: null };
   }
 }

@@ -28,17 +28,18 @@ export class ThumbnailCache {
     return this.sample;
   }
 
-  /** `none` renders the sample itself. */
-  get(styleId: string): Promise<Buffer> {
-    let pending = this.rendered.get(styleId);
+  /** `none` renders the sample itself. `styleId` may be any effect id (blur thumbnails use target background). */
+  get(styleId: string, target: 'whole' | 'background' = 'whole'): Promise<Buffer> {
+    const key = `${styleId}/${target}`;
+    let pending = this.rendered.get(key);
     if (!pending) {
       pending = this.loadSample().then(async (sample) => {
-        const effect = styleId === 'none' ? { style: 'none', target: 'none' as const } : { style: styleId, target: 'whole' as const };
+        const effect = styleId === 'none' ? { style: 'none', target: 'none' as const } : { style: styleId, target };
         const { image } = await this.editor.edit(sample, effect, { styleMaxSide: Math.max(this.size.width, this.size.height) });
         return encodePhoto(image, 'jpeg', 85);
       });
-      this.rendered.set(styleId, pending);
-      pending.catch(() => this.rendered.delete(styleId));
+      this.rendered.set(key, pending);
+      pending.catch(() => this.rendered.delete(key));
     }
     return pending;
   }

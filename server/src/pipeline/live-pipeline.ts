@@ -1,7 +1,8 @@
-import type { Target } from '@deepphoto/shared';
+import type { EffectSpec, Target } from '@deepphoto/shared';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
 import { composite, TARGET_RULES } from './composite.ts';
+import { createEffectRenderer, resolveEffect, type BackgroundPictureSource, type EffectRenderer } from './effect-stage.ts';
 import { MaskRefiner } from './feather.ts';
 import { createMask, type Mask, type RgbImage } from './image.ts';
 import { ResamplerCache } from './resample.ts';
@@ -29,6 +30,7 @@ export interface FrameTimings {
 }
 
 export interface LivePipelineOptions {
+  /** The effect id: a style id (`candy`), `blur-light` / `blur-strong`, `bg-<picture>` or `none`. */
   style: string;
   target: Target;
   /** Long side of the size segmentation refinement and style run at; the composite is at full frame size. */
@@ -45,6 +47,14 @@ export interface LivePipelineOptions {
   styleThreads: number;
   /** Blending of the styled picture towards the previous one where the input did not change (temporal.ts). */
   temporal: TemporalOptions;
+  /** Where `bg-*` effects find their pictures; without it only styles and blur are available. */
+  pictures?: BackgroundPictureSource;
+}
+
+/** The per-effect stage: a style network, or a renderer for blur / picture, or neither (`none`). */
+interface EffectStages {
+  stylizer: StyleStage | null;
+  renderer: EffectRenderer | null;
 }
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
@@ -93,6 +103,7 @@ function allocate(width: number, height: number, longSide: number): FrameBuffers
 export class LivePipeline {
   private options: LivePipelineOptions;
   private stylizer: StyleStage | null;
+  private renderer: EffectRenderer | null;
   /** The frame being processed, so that a replaced style stage is closed only after that frame is done. */
   private currentFrame: Promise<unknown> = Promise.resolve();
   /** Called when a frame is done: `update()` returns once a frame shows the new effect. */
@@ -111,11 +122,12 @@ export class LivePipeline {
     private readonly runtime: ModelRuntime,
     private readonly catalog: StyleCatalog,
     private readonly segmenter: Segmenter,
-    stylizer: StyleStage | null,
+    stages: EffectStages,
     options: LivePipelineOptions,
   ) {
     this.options = options;
-    this.stylizer = stylizer;
+    this.stylizer = stages.stylizer;
+    this.renderer = stages.renderer;
     this.smoother = new MaskSmoother(options.smoothing);
     this.temporal = new TemporalBlender(options.temporal);
   }
@@ -126,9 +138,20 @@ export class LivePipeline {
     options: Pick<LivePipelineOptions, 'style' | 'target'> & Partial<LivePipelineOptions>,
   ): Promise<LivePipeline> {
     const resolved: LivePipelineOptions = { ...DEFAULT_LIVE_OPTIONS, ...options };
-    const modelId = catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
-    const [segmentation, style] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.styleStage(runtime, modelId, resolved)]);
-    return new LivePipeline(runtime, catalog, new Segmenter(segmentation), style, resolved);
+    const effect = resolveEffect(resolved.style, resolved.target);
+    if (effect.kind === 'style') catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
+    const [segmentation, stages] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.stagesFor(runtime, catalog, effect, null, resolved)]);
+    return new LivePipeline(runtime, catalog, new Segmenter(segmentation), stages, resolved);
+  }
+
+  /** The stages for `effect`, reusing `current` when it already runs the same style network. */
+  private static async stagesFor(runtime: ModelRuntime, catalog: StyleCatalog, effect: EffectSpec, current: StyleStage | null, options: LivePipelineOptions): Promise<EffectStages> {
+    if (effect.kind === 'style') {
+      const modelId = catalog.modelFor(effect.params.style, options.tier);
+      const stylizer = modelId === current?.modelId ? current : await LivePipeline.styleStage(runtime, modelId, options);
+      return { stylizer, renderer: null };
+    }
+    return { stylizer: null, renderer: await createEffectRenderer(effect, options.pictures) };
   }
 
   private static async styleStage(runtime: ModelRuntime, modelId: string, options: LivePipelineOptions): Promise<StyleStage> {
@@ -136,26 +159,27 @@ export class LivePipeline {
     return new Stylizer(await runtime.load(modelId));
   }
 
-  get effect(): { style: string; target: Target; modelId: string | null } {
-    return { style: this.options.style, target: this.options.target, modelId: this.stylizer?.modelId ?? null };
+  get effect(): { style: string; target: Target; modelId: string | null; kind: EffectSpec['kind'] } {
+    const { style, target } = this.options;
+    return { style, target, modelId: this.stylizer?.modelId ?? null, kind: resolveEffect(style, target).kind };
   }
 
   async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target'>>): Promise<void> {
     if (this.closed) throw new Error('LivePipeline is closed');
     const previous = this.stylizer;
-    let next = previous;
     const style = change.style ?? this.options.style;
-    if (change.style !== undefined) {
-      const modelId = this.catalog.modelFor(style, this.options.tier);
-      if (modelId !== previous?.modelId) next = await LivePipeline.styleStage(this.runtime, modelId, this.options);
-    }
+    const target = change.target ?? this.options.target;
+    const effect = resolveEffect(style, target);
+    const stages = await LivePipeline.stagesFor(this.runtime, this.catalog, effect, previous, this.options);
+    const next = stages.stylizer;
     if (this.closed) {
       if (next !== previous) next?.close?.();
       throw new Error('LivePipeline is closed');
     }
-    // Swap both in one step, after the new model is ready; retire the old stage once its last frame is done.
+    // Swap all in one step, after the new stage is ready; retire the old stage once its last frame is done.
     this.stylizer = next;
-    this.options = { ...this.options, style, target: change.target ?? this.options.target };
+    this.renderer = stages.renderer;
+    this.options = { ...this.options, style, target };
     if (previous && previous !== next) void this.currentFrame.finally(() => previous.close?.());
     await this.firstFrameWithCurrentEffect();
   }
@@ -196,19 +220,14 @@ export class LivePipeline {
     const { target } = this.options;
     const rule = TARGET_RULES[target];
     const stylizer = this.stylizer;
+    const renderer = this.renderer;
+    if (renderer && rule.needsStyle) return this.processRendered(input, timestampMs, output, renderer, timings, started);
     if (!rule.needsStyle || !stylizer) {
       output.data.set(input.data);
       timings.totalMs = performance.now() - started;
       return timings;
     }
-    if (this.buffers?.width !== input.width || this.buffers.height !== input.height) {
-      this.buffers = allocate(input.width, input.height, this.options.workingLongSide);
-      this.smoother.reset();
-    }
-    const b = this.buffers;
-    this.downscale
-      .get({ srcWidth: input.width, srcHeight: input.height, dstWidth: b.small.width, dstHeight: b.small.height, channels: 3 })
-      .resize(input.data, 'HWC', b.small.data, 'HWC');
+    const b = this.downscaled(input);
 
     this.temporal.prepareInput(b.small, stylizer.modelId, timestampMs);
 
@@ -221,28 +240,62 @@ export class LivePipeline {
       styleEnded = performance.now();
     });
     styled.catch(() => undefined); // awaited below; not an unhandled rejection while the mask work runs
-    let t = performance.now();
-    if (rule.needsMask) {
-      const lowRes = await this.segmenter.segment(b.small);
-      timings.segmentMs = performance.now() - t;
-      t = performance.now();
-      this.smoother.apply(lowRes, timestampMs);
-      this.refiner.refine(lowRes, b.small, b.maskSmall);
-      this.upMask
-        .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: input.width, dstHeight: input.height, channels: 1 })
-        .resize(b.maskSmall.data, 'HWC', b.maskFull.data, 'HWC');
-      timings.smoothMs = performance.now() - t;
-    }
+    if (rule.needsMask) await this.personMask(b, timestampMs, timings);
     await styled;
     timings.styleMs = styleEnded - styleStarted;
     if (this.temporal.enabled) {
-      t = performance.now();
+      const blendStarted = performance.now();
       this.temporal.blendOutput(b.styledFull);
-      timings.temporalMs = performance.now() - t;
+      timings.temporalMs = performance.now() - blendStarted;
     }
 
-    t = performance.now();
+    const t = performance.now();
     composite(input, b.styledFull, rule.needsMask ? b.maskFull : null, target, output);
+    timings.compositeMs = performance.now() - t;
+    timings.totalMs = performance.now() - started;
+    return timings;
+  }
+
+  /** The frame at working size, in buffers (re)allocated when the camera's size changes. */
+  private downscaled(input: RgbImage): FrameBuffers {
+    if (this.buffers?.width !== input.width || this.buffers.height !== input.height) {
+      this.buffers = allocate(input.width, input.height, this.options.workingLongSide);
+      this.smoother.reset();
+    }
+    const b = this.buffers;
+    this.downscale
+      .get({ srcWidth: input.width, srcHeight: input.height, dstWidth: b.small.width, dstHeight: b.small.height, channels: 3 })
+      .resize(input.data, 'HWC', b.small.data, 'HWC');
+    return b;
+  }
+
+  /** Segment, smooth over time and refine at working size (into `maskSmall`), then upsample (into `maskFull`). */
+  private async personMask(b: FrameBuffers, timestampMs: number, timings: FrameTimings): Promise<void> {
+    let t = performance.now();
+    const lowRes = await this.segmenter.segment(b.small);
+    timings.segmentMs = performance.now() - t;
+    t = performance.now();
+    this.smoother.apply(lowRes, timestampMs);
+    this.refiner.refine(lowRes, b.small, b.maskSmall);
+    this.upMask
+      .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: b.width, dstHeight: b.height, channels: 1 })
+      .resize(b.maskSmall.data, 'HWC', b.maskFull.data, 'HWC');
+    timings.smoothMs = performance.now() - t;
+  }
+
+  /**
+   * Blur and background picture: the same mask work as a style, then the renderer's picture instead of a network's
+   * (its time is reported as `styleMs`), composited through the mask.
+   */
+  private async processRendered(input: RgbImage, timestampMs: number, output: RgbImage, renderer: EffectRenderer, timings: FrameTimings, started: number): Promise<FrameTimings> {
+    const { target } = this.options;
+    const b = this.downscaled(input);
+    if (renderer.needsMask) await this.personMask(b, timestampMs, timings);
+    let t = performance.now();
+    const picture = renderer.render(b.small, renderer.needsMask ? b.maskSmall : null, input.width, input.height);
+    timings.styleMs = performance.now() - t;
+    t = performance.now();
+    composite(input, picture, renderer.needsMask ? b.maskFull : null, target, output);
     timings.compositeMs = performance.now() - t;
     timings.totalMs = performance.now() - started;
     return timings;
@@ -254,6 +307,7 @@ export class LivePipeline {
     this.closed = true;
     const stylizer = this.stylizer;
     this.stylizer = null;
+    this.renderer = null;
     this.buffers = undefined;
     void this.currentFrame.finally(() => stylizer?.close?.());
   }

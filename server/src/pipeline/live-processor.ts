@@ -3,6 +3,7 @@
  * It owns one ModelRuntime per worker — sessions never share ORT state across threads — and a LivePipeline.
  */
 import { providersForTask, ModelRuntime, type Logger } from '../runtime/onnx.ts';
+import { BackgroundLibrary } from '../styles/backgrounds.ts';
 import { StyleCatalog, type StyleTier } from '../styles/catalog.ts';
 import type { FrameProcessor, ProcessorFactory, ProcessorOptions } from './processor.ts';
 import { LivePipeline, type LivePipelineOptions } from './live-pipeline.ts';
@@ -31,8 +32,10 @@ export async function chooseLiveTier(
   const tierOverride = env.DEEPPHOTO_LIVE_TIER === 'quality' || env.DEEPPHOTO_LIVE_TIER === 'live' ? (env.DEEPPHOTO_LIVE_TIER as StyleTier) : undefined;
   const sizeOverride = Number(env.DEEPPHOTO_LIVE_WORKING_SIZE) > 0 ? Number(env.DEEPPHOTO_LIVE_WORKING_SIZE) : undefined;
   let tier: StyleTier = tierOverride ?? 'live';
-  if (!tierOverride && providersForTask('style', env)[0] !== 'cpu') {
-    const quality = await runtime.load(catalog.modelFor(style, 'quality'));
+  // Blur and picture effects run no network: probe the GPU with the first style instead (a switch may come).
+  const probe = catalog.has(style) ? style : catalog.ids()[0];
+  if (!tierOverride && probe !== undefined && providersForTask('style', env)[0] !== 'cpu') {
+    const quality = await runtime.load(catalog.modelFor(probe, 'quality'));
     if (quality.provider !== 'cpu') tier = 'quality';
   }
   return { tier, workingLongSide: sizeOverride ?? (tier === 'quality' ? 640 : CPU_LIVE_WORKING_SIZE) };
@@ -74,6 +77,7 @@ export const createProcessor: ProcessorFactory = async (options) => {
       ...tier,
       styleThread: process.env.DEEPPHOTO_STYLE_THREAD !== '0',
       styleThreads: envThreads('DEEPPHOTO_STYLE_THREADS'),
+      pictures: new BackgroundLibrary(),
       ...(options.workingWidth ? { workingLongSide: options.workingWidth } : {}),
     });
     return new PipelineProcessor(pipeline, runtime);

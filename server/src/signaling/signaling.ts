@@ -8,6 +8,8 @@ import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import {
   clientEventSchemas,
+  effectFromId,
+  effectIdOf,
   type ClientToServerEvents,
   type ErrorPayload,
   type ServerToClientEvents,
@@ -24,6 +26,8 @@ import { SessionManager } from '../live/session-manager.ts';
 export interface SignalingOptions {
   /** Style ids a client may ask for (e.g. from the style catalog); anything else is `unknown_style`. */
   knownStyles: readonly string[] | (() => readonly string[]);
+  /** Whether a background picture id exists (`bg-<id>` effects); without it picture effects are `unknown_style`. */
+  knownBackground?: (id: string) => boolean | Promise<boolean>;
   /** Effect of a new session until the client sends `session.update`. */
   defaultEffect?: { style: string; target: Target };
   maxSessions?: number;
@@ -72,8 +76,15 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     serveClient: false,
   });
 
-  function checkStyle(style: string | undefined): void {
-    if (style !== undefined && !knownStyles().includes(style)) throw new LiveError('unknown_style', `unknown style "${style}"`);
+  /** An effect id (style id, blur, picture) must exist and suit the target; checked before anything changes. */
+  async function checkEffect(style: string, target: Target): Promise<void> {
+    const resolved = effectFromId(style, target);
+    if (!resolved.ok) throw new LiveError(resolved.code, resolved.message);
+    const { effect } = resolved;
+    if (effect.kind === 'style' && !knownStyles().includes(style)) throw new LiveError('unknown_style', `unknown style "${style}"`);
+    if (effect.kind === 'image' && !(await options.knownBackground?.(effect.params.image))) {
+      throw new LiveError('unknown_style', `unknown background picture "${effect.params.image}"`);
+    }
   }
 
   io.on('connection', (socket: LiveSocket) => {
@@ -101,7 +112,8 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
         const parsed = clientEventSchemas[event].safeParse(payloadArgs[0]);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          const code = issue?.path[0] === 'target' ? 'unknown_target' : 'bad_request';
+          const path = issue?.path ?? [];
+          const code = path[0] === 'target' || (path[0] === 'effect' && path[1] === 'target') ? 'unknown_target' : 'bad_request';
           const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
           return fail(new LiveError(code, `${event}: ${issue?.message ?? 'invalid payload'}${where}`), ack);
         }
@@ -149,9 +161,12 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       }
     });
 
-    handle('session.update', async (change) => {
-      checkStyle(change.style);
+    handle('session.update', async (payload) => {
+      const change: Partial<{ style: string; target: Target }> = payload.effect
+        ? { style: effectIdOf(payload.effect), target: payload.effect.target }
+        : { ...(payload.style !== undefined ? { style: payload.style } : {}), ...(payload.target !== undefined ? { target: payload.target } : {}) };
       const next = { ...effect, ...change };
+      await checkEffect(next.style, next.target);
       if (session) await session.update(change);
       effect = next;
       return { ...effect };

@@ -1,7 +1,8 @@
 /**
  * npm run bench -- [--json] [--iterations N] [--styles candy,mosaic]
  *                  [--providers webgpu,cuda,cpu]   per-model ms on each provider at 640x480 and 1280x720
- *                  [--live STYLE] [--live-seconds S] [--max-sessions N]   live pipeline throughput and sessions
+ *                  [--live EFFECT] [--live-seconds S] [--max-sessions N]   live pipeline throughput and sessions
+ *                  (EFFECT: a style id, blur-light / blur-strong, bg-dawn, ...)
  * Per-stage medians on this machine for the photo/frame pipeline stages, at the sizes the live path uses.
  * Inputs are a deterministic synthetic "person over a textured background" frame, so the figures do not depend on
  * any data folder.
@@ -20,6 +21,11 @@ import { findModel, resolveModelPath } from '@deepphoto/models';
 import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { chooseLiveTier } from '../pipeline/live-processor.ts';
 import { StyleCatalog } from '../styles/catalog.ts';
+import { BackgroundLibrary } from '../styles/backgrounds.ts';
+import { BLUR_STRENGTHS, effectFromId } from '@deepphoto/shared';
+import { BlurRenderer, PictureRenderer } from '../pipeline/effect-stage.ts';
+import { Resampler } from '../pipeline/resample.ts';
+import { workingSize } from '../pipeline/stylize.ts';
 import { quietLogger } from '../context.ts';
 
 const { values } = parseArgs({
@@ -98,6 +104,7 @@ for (const size of sizes) {
   results[`composite.background.${size.width}x${size.height}`] = await time(() =>
     composite(frame, { width: size.width, height: size.height, data: styled }, out, 'background', composited),
   );
+  await benchEffects(frame, out, composited);
 }
 
 const styleIds = values.styles ? values.styles.split(',') : modelsByTask('style').map((m) => m.id);
@@ -116,6 +123,29 @@ for (const id of styleIds) {
     results[`style.${id}.${size.width}x${size.height}`] = await time(() => stylizer.stylize(frame, out, Math.max(size.width, size.height)));
   }
 }
+}
+
+/**
+ * Blur and background picture per frame, after segmentation (which they share with the styles): as the live path
+ * runs them — the renderer at the 256 px working size, upsampled to the frame, then the composite at frame size —
+ * and, for blur, computed at full frame size (what a GPU-size working resolution would cost).
+ */
+async function benchEffects(frame: RgbImage, maskFull: ReturnType<typeof createMask>, composited: RgbImage): Promise<void> {
+  const { width, height } = frame;
+  const label = `${width}x${height}`;
+  const small = workingSize(frame, 256, 4);
+  const frameSmall = createRgbImage(small.width, small.height);
+  new Resampler({ srcWidth: width, srcHeight: height, dstWidth: small.width, dstHeight: small.height, channels: 3 }).resize(frame.data, 'HWC', frameSmall.data, 'HWC');
+  const maskSmall = createMask(small.width, small.height);
+  new Resampler({ srcWidth: width, srcHeight: height, dstWidth: small.width, dstHeight: small.height, channels: 1 }).resize(maskFull.data, 'HWC', maskSmall.data, 'HWC');
+  for (const strength of Object.keys(BLUR_STRENGTHS) as (keyof typeof BLUR_STRENGTHS)[]) {
+    const live = new BlurRenderer(BLUR_STRENGTHS[strength], 'background');
+    results[`effect.blur-${strength}.${label}`] = await time(() => composite(frame, live.render(frameSmall, maskSmall, width, height), maskFull, 'background', composited));
+    const full = new BlurRenderer(BLUR_STRENGTHS[strength], 'background');
+    results[`effect.blur-${strength}.${label}.fullSize`] = await time(() => composite(frame, full.render(frame, maskFull, width, height), maskFull, 'background', composited));
+  }
+  const picture = new PictureRenderer(await new BackgroundLibrary().load('dawn'));
+  results[`effect.image.${label}`] = await time(() => composite(frame, picture.render(frameSmall, maskSmall, width, height), maskFull, 'background', composited));
 }
 
 /** Each model on each provider alone (no CPU fallback), at the sizes a GPU would run live: ms per run. */
@@ -172,8 +202,9 @@ async function benchLive(style: string): Promise<Record<string, unknown>> {
         const liveRuntime = new ModelRuntime({ logger: quietLogger, threads: 1 });
         const catalog = await StyleCatalog.discover({}, () => {});
         const tier = await chooseLiveTier(liveRuntime, catalog, style);
-        chosen = { ...tier, model: catalog.modelFor(style, tier.tier) };
-        const pipeline = await LivePipeline.create(liveRuntime, catalog, { style, target: 'background', ...tier });
+        const resolved = effectFromId(style, 'background');
+        chosen = { ...tier, model: resolved.ok && resolved.effect.kind === 'style' ? catalog.modelFor(style, tier.tier) : null };
+        const pipeline = await LivePipeline.create(liveRuntime, catalog, { style, target: 'background', ...tier, pictures: new BackgroundLibrary() });
         return { pipeline, liveRuntime, out: createRgbImage(640, 480), frames: 0 };
       }),
     );
