@@ -2,6 +2,7 @@ import type { Effect } from '@deepphoto/shared';
 import { composite, TARGET_RULES } from '../pipeline/composite.ts';
 import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { PersonMasker, type PersonMaskOptions } from '../pipeline/person-mask.ts';
+import { ArbitraryStylizer } from '../pipeline/arbitrary-style.ts';
 import { Stylizer } from '../pipeline/stylize.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
@@ -54,6 +55,14 @@ export class PhotoEditor implements PhotoEditing {
     return stylizer;
   }
 
+  /** Arbitrary-style looks: the transfer network with the look's vector (blended with the photo's own below 100 %). */
+  private async arbitraryStylizerFor(modelId: string, vector: Float32Array, strengthPercent: number): Promise<ArbitraryStylizer> {
+    const strength = strengthPercent / 100;
+    const predictId = this.catalog.arbitrary?.predictModelId;
+    const predict = strength < 1 && predictId ? await this.runtime.load(predictId) : undefined;
+    return new ArbitraryStylizer(await this.runtime.load(modelId), vector, predict, { strength: predict ? strength : 1 });
+  }
+
   async edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
     const { styleMaxSide, tier } = { ...DEFAULT_PHOTO_EDIT, ...options };
     const rule = TARGET_RULES[effect.target];
@@ -65,7 +74,9 @@ export class PhotoEditor implements PhotoEditing {
       if (!modelId) return null;
       const started = performance.now();
       const styled = createRgbImage(photo.width, photo.height);
-      await (await this.stylizerFor(modelId)).stylize(photo, styled, styleMaxSide);
+      const vector = this.catalog.styleVectorFor(effect.style);
+      const stylizer = vector ? await this.arbitraryStylizerFor(modelId, vector, effect.strength ?? 100) : await this.stylizerFor(modelId);
+      await stylizer.stylize(photo, styled, styleMaxSide);
       timings.styleMs = performance.now() - started;
       return styled;
     })();
