@@ -3,7 +3,7 @@
  * validated with these schemas on the server; TypeScript types alone do not protect a server.
  */
 import { z } from 'zod';
-import { ERROR_CODES, styleIdSchema, targetSchema, type ErrorCode } from './effects.ts';
+import { ERROR_CODES, styleIdSchema, styleStrengthSchema, targetSchema, type ErrorCode } from './effects.ts';
 
 // ---- client → server -------------------------------------------------------------------------------------------
 
@@ -25,9 +25,9 @@ export const icePayloadSchema = z.object({ candidate: iceCandidateSchema.nullabl
 export type IcePayload = z.infer<typeof icePayloadSchema>;
 
 export const sessionUpdateSchema = z
-  .object({ style: styleIdSchema.optional(), target: targetSchema.optional() })
+  .object({ style: styleIdSchema.optional(), target: targetSchema.optional(), strength: styleStrengthSchema.optional() })
   .strict()
-  .refine((v) => v.style !== undefined || v.target !== undefined, 'give style and/or target');
+  .refine((v) => v.style !== undefined || v.target !== undefined || v.strength !== undefined, 'give style, target and/or strength');
 export type SessionUpdatePayload = z.infer<typeof sessionUpdateSchema>;
 
 /** `recording.start` / `recording.stop` carry no payload (an empty object is accepted too). */

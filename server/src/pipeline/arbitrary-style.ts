@@ -84,9 +84,11 @@ export interface ArbitraryStyleOptions {
   strength: number;
   /** Recompute the content's own vector after this many frames (it changes slowly; only used when strength < 1). */
   contentVectorEveryFrames: number;
+  /** Cap on the long side the transfer network runs at, below what the caller asks (the live path sets it). */
+  maxLongSide: number;
 }
 
-export const DEFAULT_ARBITRARY_OPTIONS: ArbitraryStyleOptions = { strength: 1, contentVectorEveryFrames: 90 };
+export const DEFAULT_ARBITRARY_OPTIONS: ArbitraryStyleOptions = { strength: 1, contentVectorEveryFrames: 90, maxLongSide: Infinity };
 
 /**
  * The arbitrary-style stage, interchangeable with `Stylizer` (same `stylize(picture, out, maxLongSide)`): one
@@ -132,7 +134,7 @@ export class ArbitraryStylizer {
 
   async stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<Size> {
     if (out.width * picture.height !== out.height * picture.width) throw new TypeError("stylize: output must have the picture's aspect ratio");
-    const size = workingSize(picture, maxLongSide, this.transfer.entry.io.input.multipleOf ?? 4);
+    const size = workingSize(picture, Math.min(maxLongSide, this.options.maxLongSide), this.transfer.entry.io.input.multipleOf ?? 4);
     const n = size.width * size.height * 3;
     if (this.input.length !== n) this.input = new Float32Array(n);
     const { scale, offset } = this.transfer.entry.normalization;

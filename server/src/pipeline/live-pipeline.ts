@@ -9,6 +9,7 @@ import { Segmenter } from './segment.ts';
 import { DEFAULT_SMOOTHING, MaskSmoother, type SmoothingOptions } from './smooth.ts';
 import { sharedRgbImage, ThreadedStylizer } from './style-thread.ts';
 import { Stylizer, workingSize } from './stylize.ts';
+import { ArbitraryStylizer } from './arbitrary-style.ts';
 
 /** What the live pipeline needs of a style stage: the in-thread Stylizer or the ThreadedStylizer. */
 interface StyleStage {
@@ -28,6 +29,8 @@ export interface FrameTimings {
 export interface LivePipelineOptions {
   style: string;
   target: Target;
+  /** Arbitrary-style looks only: percent of the picture's style (the rest is the frame's own look). */
+  strength?: number;
   /** Long side of the size segmentation refinement and style run at; the composite is at full frame size. */
   workingLongSide: number;
   /** Which network per look: `live` (distilled, CPU real time) or `quality` (teachers, for GPUs). */
@@ -40,6 +43,11 @@ export interface LivePipelineOptions {
    */
   styleThread: boolean;
   styleThreads: number;
+  /**
+   * Long side the arbitrary-style transfer network runs at (art looks, your own pictures). It costs ~2.5x a light
+   * net at the same size, so it runs smaller than `workingLongSide` to keep the call's frame rate.
+   */
+  arbitraryLongSide: number;
 }
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
@@ -49,6 +57,7 @@ export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'>
   segmentationModel: 'selfie-general',
   styleThread: true,
   styleThreads: 1,
+  arbitraryLongSide: 192,
 };
 
 /** The per-size buffers of one stream; rebuilt only when the camera's resolution changes. */
@@ -118,12 +127,29 @@ export class LivePipeline {
     options: Pick<LivePipelineOptions, 'style' | 'target'> & Partial<LivePipelineOptions>,
   ): Promise<LivePipeline> {
     const resolved: LivePipelineOptions = { ...DEFAULT_LIVE_OPTIONS, ...options };
-    const modelId = catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
-    const [segmentation, style] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.styleStage(runtime, modelId, resolved)]);
+    catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
+    const [segmentation, style] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.styleStage(runtime, catalog, resolved)]);
     return new LivePipeline(runtime, catalog, new Segmenter(segmentation), style, resolved);
   }
 
-  private static async styleStage(runtime: ModelRuntime, modelId: string, options: LivePipelineOptions): Promise<StyleStage> {
+  /** What tells one style stage from another: the network, plus look and strength for arbitrary-style looks. */
+  private static stageKey(catalog: StyleCatalog, options: Pick<LivePipelineOptions, 'style' | 'tier' | 'strength'>): string {
+    const modelId = catalog.modelFor(options.style, options.tier);
+    return catalog.styleVectorFor(options.style) ? `${modelId}:${options.style}@${options.strength ?? 100}` : modelId;
+  }
+
+  private static async styleStage(runtime: ModelRuntime, catalog: StyleCatalog, options: LivePipelineOptions): Promise<StyleStage> {
+    const modelId = catalog.modelFor(options.style, options.tier);
+    const vector = catalog.styleVectorFor(options.style);
+    if (vector) {
+      const strength = (options.strength ?? 100) / 100;
+      const predictModelId = catalog.arbitrary?.predictModelId;
+      const key = LivePipeline.stageKey(catalog, options);
+      const maxLongSide = options.arbitraryLongSide;
+      if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads, { vector, strength, predictModelId, key, maxLongSide });
+      const predict = strength < 1 && predictModelId ? await runtime.load(predictModelId) : undefined;
+      return new ArbitraryStylizer(await runtime.load(modelId), vector, predict, { strength: predict ? strength : 1, maxLongSide }, key);
+    }
     if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads);
     return new Stylizer(await runtime.load(modelId));
   }
@@ -132,14 +158,15 @@ export class LivePipeline {
     return { style: this.options.style, target: this.options.target, modelId: this.stylizer?.modelId ?? null };
   }
 
-  async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target'>>): Promise<void> {
+  async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target' | 'strength'>>): Promise<void> {
     if (this.closed) throw new Error('LivePipeline is closed');
     const previous = this.stylizer;
     let next = previous;
     const style = change.style ?? this.options.style;
-    if (change.style !== undefined) {
-      const modelId = this.catalog.modelFor(style, this.options.tier);
-      if (modelId !== previous?.modelId) next = await LivePipeline.styleStage(this.runtime, modelId, this.options);
+    const strength = change.strength ?? this.options.strength;
+    if (change.style !== undefined || change.strength !== undefined) {
+      const wanted = { ...this.options, style, strength };
+      if (LivePipeline.stageKey(this.catalog, wanted) !== previous?.modelId) next = await LivePipeline.styleStage(this.runtime, this.catalog, wanted);
     }
     if (this.closed) {
       if (next !== previous) next?.close?.();
@@ -147,7 +174,7 @@ export class LivePipeline {
     }
     // Swap both in one step, after the new model is ready; retire the old stage once its last frame is done.
     this.stylizer = next;
-    this.options = { ...this.options, style, target: change.target ?? this.options.target };
+    this.options = { ...this.options, style, strength, target: change.target ?? this.options.target };
     if (previous && previous !== next) void this.currentFrame.finally(() => previous.close?.());
     await this.firstFrameWithCurrentEffect();
   }

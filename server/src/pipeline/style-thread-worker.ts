@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleThreadInit, StyleThreadReply, StyleThreadRequest } from './style-thread.ts';
+import { ArbitraryStylizer } from './arbitrary-style.ts';
 import { Stylizer } from './stylize.ts';
 
 const port = parentPort!;
@@ -16,7 +17,15 @@ function reply(message: StyleThreadReply): void {
 }
 
 try {
-  const stylizer = new Stylizer(await runtime.load(init.modelId));
+  const arbitrary = init.arbitrary;
+  const stylizer = arbitrary
+    ? new ArbitraryStylizer(
+        await runtime.load(init.modelId),
+        arbitrary.vector,
+        arbitrary.strength < 1 && arbitrary.predictModelId ? await runtime.load(arbitrary.predictModelId) : undefined,
+        { strength: arbitrary.predictModelId ? arbitrary.strength : 1, maxLongSide: arbitrary.maxLongSide },
+      )
+    : new Stylizer(await runtime.load(init.modelId));
   port.on('message', (message: StyleThreadRequest) => {
     if (message.type === 'close') {
       void runtime.close().finally(() => port.close());

@@ -13,6 +13,8 @@ import type { Size } from './stylize.ts';
 export interface StyleThreadInit {
   modelId: string;
   threads: number;
+  /** Arbitrary-style looks: the style vector, strength 0..1, and the prediction net (needed below 100 %). */
+  arbitrary?: { vector: Float32Array; strength: number; predictModelId: string | undefined; maxLongSide: number };
 }
 
 export type StyleThreadRequest =
@@ -61,6 +63,7 @@ export class ThreadedStylizer {
   private closed = false;
 
   private constructor(
+    /** The network, or for arbitrary-style looks a key naming network, look and strength (tells stages apart). */
     readonly modelId: string,
     private readonly worker: Worker,
   ) {
@@ -79,8 +82,10 @@ export class ThreadedStylizer {
   }
 
   /** Starts the thread and resolves once its model is loaded and warmed up. */
-  static start(modelId: string, threads = 1): Promise<ThreadedStylizer> {
-    const worker = new Worker(BOOT_URL, { workerData: { modelId, threads } satisfies StyleThreadInit });
+  static start(modelId: string, threads = 1, arbitrary?: StyleThreadInit['arbitrary'] & { key: string }): Promise<ThreadedStylizer> {
+    const init: StyleThreadInit = { modelId, threads, ...(arbitrary ? { arbitrary: { vector: arbitrary.vector, strength: arbitrary.strength, predictModelId: arbitrary.predictModelId, maxLongSide: arbitrary.maxLongSide } } : {}) };
+    const worker = new Worker(BOOT_URL, { workerData: init });
+    const stageId = arbitrary?.key ?? modelId;
     runningThreads++;
     worker.once('exit', () => runningThreads--);
     return new Promise((resolve, reject) => {
@@ -88,7 +93,7 @@ export class ThreadedStylizer {
         if (message.type === 'ready') {
           worker.off('message', onMessage);
           worker.off('error', onError);
-          resolve(new ThreadedStylizer(modelId, worker));
+          resolve(new ThreadedStylizer(stageId, worker));
         } else if (message.type === 'init-error') {
           worker.off('error', onError);
           void worker.terminate();
