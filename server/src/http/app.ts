@@ -1,10 +1,11 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { styleIdSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
+import { styleIdSchema, styleStrengthSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
 import type { PhotoContext } from '../context.ts';
 import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
 import { ThumbnailCache } from '../styles/thumbnails.ts';
 import { HttpError } from './errors.ts';
+import { styleRoutes } from './style-routes.ts';
 
 export interface HttpAppOptions {
   photo: PhotoContext;
@@ -52,8 +53,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     styles: catalog.list().map((look) => ({
       id: look.id,
       title: look.title,
-      tier: look.models.live ? 'live' : 'quality',
+      tier: look.models.live || look.arbitrary ? 'live' : 'quality',
       thumbnailUrl: `/api/styles/${look.id}/thumbnail.jpg`,
+      group: look.arbitrary ? (look.arbitrary.group === 'user' ? 'user' : 'art') : 'styles',
     })),
     targets: TARGETS,
   }));
@@ -64,6 +66,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     const jpeg = await thumbnails.get(id);
     return reply.type('image/jpeg').header('cache-control', 'public, max-age=3600').send(jpeg);
   });
+
+  await app.register(styleRoutes, { photo: options.photo, limits });
 
   app.post('/api/edit', async (request, reply) => {
     if (!request.isMultipart()) throw new HttpError(415, 'not_an_image', 'send multipart/form-data with fields image, style, target');
@@ -85,11 +89,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     if (target.data !== 'none' && (!styleIdSchema.safeParse(style).success || !catalog.has(style))) {
       throw new HttpError(400, 'unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')}`);
     }
+    const strength = fields.strength === undefined ? undefined : styleStrengthSchema.safeParse(Number(fields.strength));
+    if (strength && !strength.success) throw new HttpError(400, 'bad_request', `strength must be a number from 0 to 100, got "${fields.strength}"`);
     if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
     pendingEdits++;
     try {
       const { image, format } = await decodePhoto(upload, limits);
-      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data });
+      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...(strength ? { strength: strength.data } : {}) });
       const outFormat = formatFor(format);
       const body = await encodePhoto(edited, outFormat);
       return reply

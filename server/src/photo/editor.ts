@@ -2,7 +2,8 @@ import type { Effect } from '@deepphoto/shared';
 import { composite, TARGET_RULES } from '../pipeline/composite.ts';
 import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { PersonMasker, type PersonMaskOptions } from '../pipeline/person-mask.ts';
-import { ArbitraryStylizer } from '../pipeline/arbitrary-style.ts';
+import { ModelMissingError } from '@deepphoto/models';
+import { ArbitraryStylizer, predictStyleVector } from '../pipeline/arbitrary-style.ts';
 import { Stylizer } from '../pipeline/stylize.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
@@ -30,6 +31,8 @@ export interface PhotoEditResult {
 /** What the HTTP API and thumbnails need: the in-thread PhotoEditor, or WorkerPhotoEditor in the server. */
 export interface PhotoEditing {
   edit(photo: RgbImage, effect: Effect, options?: Partial<PhotoEditOptions>): Promise<PhotoEditResult>;
+  /** The arbitrary-style vector of a style picture (prediction network); throws ModelMissingError without it. */
+  styleVector(picture: RgbImage): Promise<Float32Array>;
 }
 
 /**
@@ -53,6 +56,14 @@ export class PhotoEditor implements PhotoEditing {
       this.stylizers.set(modelId, stylizer);
     }
     return stylizer;
+  }
+
+  async styleVector(picture: RgbImage): Promise<Float32Array> {
+    const predictId = this.catalog.arbitrary?.predictModelId;
+    if (!predictId) {
+      throw new ModelMissingError('arbitrary-predict', 'the arbitrary-style networks are not installed: set DEEPPHOTO_MODELS_MIRROR (e.g. ../shared/models) and run `npm run models:prepare`');
+    }
+    return predictStyleVector(await this.runtime.load(predictId), picture);
   }
 
   /** Arbitrary-style looks: the transfer network with the look's vector (blended with the photo's own below 100 %). */
