@@ -104,21 +104,43 @@ export class ArbitraryStylizer {
   private readonly blended = new Float32Array(STYLE_VECTOR_LENGTH);
   private contentVector: Float32Array | undefined;
   private framesSinceContentVector = 0;
-  private readonly options: ArbitraryStyleOptions;
+  private options: ArbitraryStyleOptions;
+  private styleVector: Float32Array;
 
   constructor(
     readonly transfer: LoadedModel,
-    private readonly styleVector: Float32Array,
+    styleVector: Float32Array,
     /** Needed only when strength < 1. */
-    private readonly predict: LoadedModel | undefined,
+    private predict: LoadedModel | undefined,
     options: Partial<ArbitraryStyleOptions> = {},
     /** What this stage reports as its model (the live path uses it to tell one style stage from another). */
-    readonly modelId = transfer.entry.id,
+    public modelId = transfer.entry.id,
   ) {
-    if (styleVector.length !== STYLE_VECTOR_LENGTH) throw new TypeError(`style vector must have ${STYLE_VECTOR_LENGTH} values`);
     this.options = { ...DEFAULT_ARBITRARY_OPTIONS, ...options };
-    if (this.options.strength < 1 && predict === undefined) throw new TypeError('a style strength below 100 % needs the prediction network');
-    this.blended.set(styleVector);
+    this.styleVector = ArbitraryStylizer.checkedVector(styleVector, this.options.strength, predict);
+  }
+
+  private static checkedVector(vector: Float32Array, strength: number, predict: LoadedModel | undefined): Float32Array {
+    if (vector.length !== STYLE_VECTOR_LENGTH) throw new TypeError(`style vector must have ${STYLE_VECTOR_LENGTH} values`);
+    if (strength < 1 && predict === undefined) throw new TypeError('a style strength below 100 % needs the prediction network');
+    return Float32Array.from(vector); // our own copy: a run in flight keeps reading the old one
+  }
+
+  /** The network this stage runs; another look for the same network only needs `setStyle`. */
+  get networkId(): string {
+    return this.transfer.entry.id;
+  }
+
+  /**
+   * Switches to another look of the same network without reloading anything: the next frame uses it. This is what
+   * makes a freshly uploaded style show up in a call within a frame or two.
+   */
+  setStyle(vector: Float32Array, strength: number, predict: LoadedModel | undefined = this.predict, modelId = this.modelId): void {
+    this.styleVector = ArbitraryStylizer.checkedVector(vector, strength, predict);
+    this.predict = predict;
+    this.options = { ...this.options, strength };
+    this.contentVector = undefined;
+    this.modelId = modelId;
   }
 
   private async vectorFor(picture: RgbImage): Promise<Float32Array> {

@@ -14,6 +14,9 @@ import { ArbitraryStylizer } from './arbitrary-style.ts';
 /** What the live pipeline needs of a style stage: the in-thread Stylizer or the ThreadedStylizer. */
 interface StyleStage {
   readonly modelId: string;
+  /** Arbitrary-style stages: switch look in place (same network). */
+  readonly networkId?: string;
+  setStyle?(style: { vector: Float32Array; strength: number; predictModelId: string | undefined; key: string }): Promise<void>;
   stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<unknown>;
   close?(): void;
 }
@@ -148,7 +151,18 @@ export class LivePipeline {
       const maxLongSide = options.arbitraryLongSide;
       if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads, { vector, strength, predictModelId, key, maxLongSide });
       const predict = strength < 1 && predictModelId ? await runtime.load(predictModelId) : undefined;
-      return new ArbitraryStylizer(await runtime.load(modelId), vector, predict, { strength: predict ? strength : 1, maxLongSide }, key);
+      const stage = new ArbitraryStylizer(await runtime.load(modelId), vector, predict, { strength: predict ? strength : 1, maxLongSide }, key);
+      return {
+        get modelId() {
+          return stage.modelId;
+        },
+        networkId: stage.networkId,
+        stylize: (picture, out, longSide) => stage.stylize(picture, out, longSide),
+        setStyle: async (next) => {
+          const nextPredict = next.strength < 1 && next.predictModelId ? await runtime.load(next.predictModelId) : undefined;
+          stage.setStyle(next.vector, nextPredict ? next.strength : 1, nextPredict, next.key);
+        },
+      };
     }
     if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads);
     return new Stylizer(await runtime.load(modelId));
@@ -166,7 +180,14 @@ export class LivePipeline {
     const strength = change.strength ?? this.options.strength;
     if (change.style !== undefined || change.strength !== undefined) {
       const wanted = { ...this.options, style, strength };
-      if (LivePipeline.stageKey(this.catalog, wanted) !== previous?.modelId) next = await LivePipeline.styleStage(this.runtime, this.catalog, wanted);
+      const key = LivePipeline.stageKey(this.catalog, wanted);
+      const vector = this.catalog.styleVectorFor(style);
+      if (key === previous?.modelId) {
+        // nothing to change in the style stage
+      } else if (vector && previous?.setStyle && previous.networkId === this.catalog.modelFor(style, this.options.tier)) {
+        // Another arbitrary-style look: same network, new vector, no new thread or session (fast switch).
+        await previous.setStyle({ vector, strength: (strength ?? 100) / 100, predictModelId: this.catalog.arbitrary?.predictModelId, key });
+      } else next = await LivePipeline.styleStage(this.runtime, this.catalog, wanted);
     }
     if (this.closed) {
       if (next !== previous) next?.close?.();

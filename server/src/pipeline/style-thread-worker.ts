@@ -31,6 +31,18 @@ try {
       void runtime.close().finally(() => port.close());
       return;
     }
+    if (message.type === 'set-style') {
+      const { seq, vector, strength, predictModelId } = message;
+      (async () => {
+        if (!(stylizer instanceof ArbitraryStylizer)) throw new TypeError('not an arbitrary-style thread');
+        const predict = strength < 1 && predictModelId ? await runtime.load(predictModelId) : undefined;
+        stylizer.setStyle(vector, predict ? strength : 1, predict);
+      })().then(
+        () => reply({ type: 'style-set', seq }),
+        (error: unknown) => reply({ type: 'style-set', seq, error: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    }
     const input = { width: message.inputWidth, height: message.inputHeight, data: new Uint8Array(message.input) };
     const output = { width: message.outputWidth, height: message.outputHeight, data: new Uint8Array(message.output) };
     const started = performance.now();
