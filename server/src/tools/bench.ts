@@ -2,6 +2,7 @@
  * npm run bench -- [--json] [--iterations N] [--styles candy,mosaic]
  *                  [--providers webgpu,cuda,cpu]   per-model ms on each provider at 640x480 and 1280x720
  *                  [--live STYLE] [--live-seconds S] [--max-sessions N]   live pipeline throughput and sessions
+ *                  [--arbitrary] [--style-picture FILE] [--arbitrary-sizes 128,192,256]   styles from any picture
  * Per-stage medians on this machine for the photo/frame pipeline stages, at the sizes the live path uses.
  * Inputs are a deterministic synthetic "person over a textured background" frame, so the figures do not depend on
  * any data folder.
@@ -21,6 +22,7 @@ import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { chooseLiveTier } from '../pipeline/live-processor.ts';
 import { StyleCatalog } from '../styles/catalog.ts';
 import { quietLogger } from '../context.ts';
+import { benchArbitrary } from './bench-arbitrary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +34,9 @@ const { values } = parseArgs({
     'live-seconds': { type: 'string', default: '6' },
     'max-sessions': { type: 'string', default: '4' },
     'skip-stages': { type: 'boolean', default: false },
+    arbitrary: { type: 'boolean', default: false },
+    'style-picture': { type: 'string', default: '../shared/data/style-images/munch-scream.jpg' },
+    'arbitrary-sizes': { type: 'string', default: '160,192,256' },
   },
 });
 const iterations = Math.max(3, Number(values.iterations));
@@ -73,6 +78,15 @@ const sizes = [
 if (!values['skip-stages']) await benchStages();
 if (values.providers) results.providers = await benchProviders(values.providers.split(',').map((p) => p.trim()) as ExecutionProvider[]);
 if (values.live) results.live = await benchLive(values.live);
+if (values.arbitrary) {
+  results.arbitrary = await benchArbitrary({
+    time,
+    frame: syntheticFrame,
+    stylePicture: values['style-picture'],
+    liveSeconds: Number(values['live-seconds']),
+    liveSizes: values['arbitrary-sizes'].split(',').map(Number),
+  });
+}
 
 async function benchStages(): Promise<void> {
 for (const modelId of ['selfie-general', 'selfie-landscape']) {
