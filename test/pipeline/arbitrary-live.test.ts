@@ -90,6 +90,29 @@ describe('LivePipeline with arbitrary-style looks', () => {
     }, 60_000);
   }
 
+  it('with a spare arbitrary stage, a fixed network -> picture style switch takes no new thread, and the spare is closed with the pipeline', async (ctx) => {
+    if (!context.catalog.arbitrary) return ctx.skip('arbitrary-style networks not installed');
+    await expect.poll(() => liveStyleThreads(), { timeout: 5000 }).toBe(0);
+    const pipeline = await LivePipeline.create(context.runtime, context.catalog, { style: 'mosaic', target: 'whole', spareArbitraryStage: true });
+    await expect.poll(() => liveStyleThreads(), { timeout: 30_000 }).toBe(2); // mosaic + the spare
+    const out = createRgbImage(frame.width, frame.height);
+    let t = 0;
+    await pipeline.process(frame, t, out);
+    const started = performance.now();
+    const frames = (async () => {
+      for (let i = 0; i < 4; i++) await pipeline.process(frame, (t += 33), out);
+    })();
+    await pipeline.update({ style: 'art-scream' });
+    console.log(`mosaic -> art-scream with a spare stage: ${(performance.now() - started).toFixed(0)} ms`);
+    await frames;
+    expect(pipeline.effect.modelId).toBe('arbitrary-transfer-f16:art-scream@100');
+    await pipeline.update({ style: 'candy' }); // the arbitrary stage becomes the spare again
+    expect(pipeline.effect.modelId).toBe('light-candy');
+    await expect.poll(() => liveStyleThreads(), { timeout: 5000 }).toBe(2);
+    pipeline.close();
+    await expect.poll(() => liveStyleThreads(), { timeout: 5000 }).toBe(0);
+  }, 60_000);
+
   it('an unknown or deleted user style is refused and leaves the effect as it was', async (ctx) => {
     if (!context.catalog.arbitrary) return ctx.skip('arbitrary-style networks not installed');
     const pipeline = await LivePipeline.create(context.runtime, context.catalog, { style: 'art-udnie', target: 'whole', styleThread: false });

@@ -16,6 +16,7 @@ import { decodePhoto, encodePhoto, formatFor, formatForPath, PhotoInputError } f
 import { UnknownStyleError } from '../styles/catalog.ts';
 import { titleFromFileName } from '../http/style-routes.ts';
 import { userStyleId } from '../styles/user-styles.ts';
+import { decodeStylePicture } from '../styles/style-picture.ts';
 
 const USAGE = `usage:
   deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N] [--strength 0..100]
@@ -135,7 +136,7 @@ async function styleFromPicture(context: Awaited<ReturnType<typeof createPhotoCo
   const bytes = readFileSync(path);
   let picture;
   try {
-    picture = (await decodePhoto(bytes)).image;
+    picture = await decodeStylePicture(bytes);
   } catch (error) {
     if (error instanceof PhotoInputError) fail(`${path}: ${error.message}`);
     throw error;

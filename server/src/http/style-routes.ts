@@ -9,7 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import { ModelMissingError } from '@deepphoto/models';
 import type { StyleInfo } from '@deepphoto/shared';
 import type { PhotoContext } from '../context.ts';
-import { decodePhoto, type PhotoLimits } from '../photo/io.ts';
+import type { PhotoLimits } from '../photo/io.ts';
+import { decodeStylePicture } from '../styles/style-picture.ts';
 import { isUserStyleId, userStyleId } from '../styles/user-styles.ts';
 import { HttpError } from './errors.ts';
 
@@ -46,7 +47,7 @@ export async function styleRoutes(app: FastifyInstance, options: { photo: PhotoC
     if (!catalog.arbitrary?.predictModelId) {
       throw new HttpError(503, 'model_missing', 'styles from your own pictures need the arbitrary-style networks; see the server log');
     }
-    const { image } = await decodePhoto(upload, options.limits); // 415 not_an_image / 413 too_large
+    const image = await decodeStylePicture(upload, options.limits); // 415 not_an_image / 413 too_large
     let vector: Float32Array;
     try {
       vector = await editor.styleVector(image);

@@ -15,6 +15,7 @@ import { ArbitraryStylizer } from './arbitrary-style.ts';
 interface StyleStage {
   readonly modelId: string;
   /** Arbitrary-style stages: switch look in place (same network). */
+  readonly arbitrary?: boolean;
   readonly networkId?: string;
   setStyle?(style: { vector: Float32Array; strength: number; predictModelId: string | undefined; key: string }): Promise<void>;
   stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<unknown>;
@@ -51,6 +52,12 @@ export interface LivePipelineOptions {
    * net at the same size, so it runs smaller than `workingLongSide` to keep the call's frame rate.
    */
   arbitraryLongSide: number;
+  /**
+   * Keep an arbitrary-style thread loaded and idle beside a fixed-network style (started in the background), so
+   * that switching to a picture's style — e.g. one just uploaded — takes a frame, not a thread start and a model
+   * load. One extra idle thread per call; the product turns it on, tests of the fixed networks leave it off.
+   */
+  spareArbitraryStage: boolean;
 }
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
@@ -61,6 +68,7 @@ export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'>
   styleThread: true,
   styleThreads: 1,
   arbitraryLongSide: 192,
+  spareArbitraryStage: false,
 };
 
 /** The per-size buffers of one stream; rebuilt only when the camera's resolution changes. */
@@ -111,6 +119,8 @@ export class LivePipeline {
   private readonly upMask = new ResamplerCache();
   private buffers: FrameBuffers | undefined;
   private closed = false;
+  /** An idle arbitrary-style stage (see `spareArbitraryStage`). */
+  private spare: Promise<StyleStage | undefined> | undefined;
 
   private constructor(
     private readonly runtime: ModelRuntime,
@@ -132,7 +142,26 @@ export class LivePipeline {
     const resolved: LivePipelineOptions = { ...DEFAULT_LIVE_OPTIONS, ...options };
     catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
     const [segmentation, style] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.styleStage(runtime, catalog, resolved)]);
-    return new LivePipeline(runtime, catalog, new Segmenter(segmentation), style, resolved);
+    const pipeline = new LivePipeline(runtime, catalog, new Segmenter(segmentation), style, resolved);
+    if (!style.arbitrary) pipeline.startSpare();
+    return pipeline;
+  }
+
+  /** Starts the idle arbitrary-style stage in the background, if wanted and possible; failures only mean no spare. */
+  private startSpare(): void {
+    const transferModelId = this.catalog.arbitrary?.transferModelId;
+    if (!this.options.spareArbitraryStage || !this.options.styleThread || !transferModelId || this.spare) return;
+    const placeholder = { vector: new Float32Array(100), strength: 1, predictModelId: this.catalog.arbitrary?.predictModelId, key: 'spare', maxLongSide: this.options.arbitraryLongSide };
+    this.spare = ThreadedStylizer.start(transferModelId, this.options.styleThreads, placeholder).catch(() => undefined);
+  }
+
+  /** The spare stage if it runs `networkId` (it is handed over: the pipeline no longer holds it as a spare). */
+  private async takeSpare(networkId: string): Promise<StyleStage | undefined> {
+    const spare = await this.spare;
+    this.spare = undefined;
+    if (spare?.arbitrary && spare.networkId === networkId) return spare;
+    spare?.close?.();
+    return undefined;
   }
 
   /** What tells one style stage from another: the network, plus look and strength for arbitrary-style looks. */
@@ -156,6 +185,7 @@ export class LivePipeline {
         get modelId() {
           return stage.modelId;
         },
+        arbitrary: true,
         networkId: stage.networkId,
         stylize: (picture, out, longSide) => stage.stylize(picture, out, longSide),
         setStyle: async (next) => {
@@ -184,10 +214,16 @@ export class LivePipeline {
       const vector = this.catalog.styleVectorFor(style);
       if (key === previous?.modelId) {
         // nothing to change in the style stage
-      } else if (vector && previous?.setStyle && previous.networkId === this.catalog.modelFor(style, this.options.tier)) {
+      } else if (vector && previous?.arbitrary && previous.setStyle && previous.networkId === this.catalog.modelFor(style, this.options.tier)) {
         // Another arbitrary-style look: same network, new vector, no new thread or session (fast switch).
         await previous.setStyle({ vector, strength: (strength ?? 100) / 100, predictModelId: this.catalog.arbitrary?.predictModelId, key });
-      } else next = await LivePipeline.styleStage(this.runtime, this.catalog, wanted);
+      } else {
+        const spare = vector ? await this.takeSpare(this.catalog.modelFor(style, this.options.tier)) : undefined;
+        if (spare?.setStyle && vector) {
+          await spare.setStyle({ vector, strength: (strength ?? 100) / 100, predictModelId: this.catalog.arbitrary?.predictModelId, key });
+          next = spare;
+        } else next = await LivePipeline.styleStage(this.runtime, this.catalog, wanted);
+      }
     }
     if (this.closed) {
       if (next !== previous) next?.close?.();
@@ -196,7 +232,12 @@ export class LivePipeline {
     // Swap both in one step, after the new model is ready; retire the old stage once its last frame is done.
     this.stylizer = next;
     this.options = { ...this.options, style, strength, target: change.target ?? this.options.target };
-    if (previous && previous !== next) void this.currentFrame.finally(() => previous.close?.());
+    if (previous && previous !== next) {
+      // A replaced arbitrary-style stage becomes the spare (still loaded) instead of being closed.
+      if (previous.arbitrary && !next?.arbitrary && this.options.spareArbitraryStage && !this.spare) this.spare = this.currentFrame.then(() => previous);
+      else void this.currentFrame.finally(() => previous.close?.());
+    }
+    if (next && !next.arbitrary) this.startSpare();
     await this.firstFrameWithCurrentEffect();
   }
 
@@ -289,5 +330,8 @@ export class LivePipeline {
     this.stylizer = null;
     this.buffers = undefined;
     void this.currentFrame.finally(() => stylizer?.close?.());
+    // A spare still starting is closed once it is up.
+    void this.spare?.then((spare) => spare?.close?.());
+    this.spare = undefined;
   }
 }

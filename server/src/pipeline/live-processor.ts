@@ -79,6 +79,7 @@ export const createProcessor: ProcessorFactory = async (options) => {
       ...tier,
       styleThread: process.env.DEEPPHOTO_STYLE_THREAD !== '0',
       styleThreads: envThreads('DEEPPHOTO_STYLE_THREADS'),
+      spareArbitraryStage: process.env.DEEPPHOTO_ARBITRARY_SPARE !== '0',
       ...(Number(process.env.DEEPPHOTO_ARBITRARY_WORKING_SIZE) > 0 ? { arbitraryLongSide: Number(process.env.DEEPPHOTO_ARBITRARY_WORKING_SIZE) } : {}),
       ...(options.workingWidth ? { workingLongSide: options.workingWidth } : {}),
     });
