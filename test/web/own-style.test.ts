@@ -14,12 +14,15 @@ import type { Effect } from '@deepphoto/shared';
 import { quietLogger } from '../../server/src/context.ts';
 import type { RgbImage } from '../../server/src/pipeline/image.ts';
 import { startServer, type RunningServer } from '../../server/src/server.ts';
+import { DEFAULT_LIVE_OPTIONS } from '../../server/src/pipeline/live-pipeline.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable } from '../support/browser.ts';
 import { SHARED_DIR } from '../support/paths.ts';
 import { ensureWebBuilt, SAMPLE_SVG, SCREENSHOT_DIR, sceneY4m, type TempFile } from './support.ts';
 
 const STYLE_IMAGES = path.join(SHARED_DIR, 'data/style-images');
 const THUMB = { width: 80, height: 60 };
+/** The arbitrary-style looks run at this long side in a call (the expected pictures are rendered at it too). */
+const LIVE_ARBITRARY_SIZE = DEFAULT_LIVE_OPTIONS.arbitraryLongSide;
 const suite = chromiumAvailable() && existsSync(STYLE_IMAGES) ? describe : describe.skip;
 
 suite('style from your own picture, live in the page (real models)', () => {
@@ -136,7 +139,7 @@ suite('style from your own picture, live in the page (real models)', () => {
     const uploadedMs = (await page.evaluate(() => Date.now())) - started;
     await page.waitForTimeout(6000); // frames keep being logged in the page meanwhile
     const frames = await recordedFrames();
-    const target = await expected({ style: style.id, target: 'whole' }, 192);
+    const target = await expected({ style: style.id, target: 'whole' }, LIVE_ARBITRARY_SIZE);
     const first = frames.find((f) => f.t >= started && distance(f.d, target) < distance(f.d, before) * 0.75);
     expect(first, `no returned frame in the uploaded style ${style.id} within 6 s`).toBeDefined();
     const ms = first!.t - started;
@@ -153,18 +156,18 @@ suite('style from your own picture, live in the page (real models)', () => {
     await page.locator('.segment', { hasText: 'Whole' }).click();
     await page.getByRole('button', { name: 'Start camera' }).click();
     await expect.poll(() => page.locator('[data-testid="live-phase"]').getAttribute('data-phase'), { timeout: 60_000 }).toBe('live');
-    const udnie = await expected({ style: 'art-udnie', target: 'whole' }, 192);
+    const udnie = await expected({ style: 'art-udnie', target: 'whole' }, LIVE_ARBITRARY_SIZE);
     const cameraThumb = new Uint8Array(await sharp(camera.data, { raw: { width: 640, height: 480, channels: 3 } }).resize(THUMB.width, THUMB.height).raw().toBuffer());
     await waitForLook(udnie, cameraThumb, 'art-udnie', Date.now(), 60_000);
 
-    const fromArt = await uploadAndTime(path.join(STYLE_IMAGES, 'munch-scream.jpg'), { style: 'art-udnie', target: 'whole' }, 192);
+    const fromArt = await uploadAndTime(path.join(STYLE_IMAGES, 'munch-scream.jpg'), { style: 'art-udnie', target: 'whole' }, LIVE_ARBITRARY_SIZE);
     expect(await page.locator(`#style-${fromArt.id}`).isChecked()).toBe(true);
     await page.waitForTimeout(1500);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'web-own-style-desktop.png') });
 
     await page.locator('label[data-style="mosaic"]').click();
     const mosaic = await expected({ style: 'mosaic', target: 'whole' }, 256);
-    await waitForLook(mosaic, await expected({ style: fromArt.id, target: 'whole' }, 192), 'mosaic');
+    await waitForLook(mosaic, await expected({ style: fromArt.id, target: 'whole' }, LIVE_ARBITRARY_SIZE), 'mosaic');
     const fromFixed = await uploadAndTime(path.join(STYLE_IMAGES, 'rain-princess.jpg'), { style: 'mosaic', target: 'whole' }, 256);
 
     // The uploaded styles are listed as yours and can be deleted from the page.

@@ -67,7 +67,7 @@ export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'>
   segmentationModel: 'selfie-general',
   styleThread: true,
   styleThreads: 1,
-  arbitraryLongSide: 192,
+  arbitraryLongSide: 160,
   spareArbitraryStage: false,
 };
 
