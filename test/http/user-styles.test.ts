@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPhotoContext, quietLogger, type PhotoContext } from '../../server/src/context.ts';
 import { buildHttpApp } from '../../server/src/http/app.ts';
-import { titleFromFileName } from '../../server/src/http/style-routes.ts';
+import { titleFromFileName } from '../../server/src/styles/user-styles.ts';
 import { SHARED_DIR } from '../support/paths.ts';
 import { personPhotoJpeg } from '../support/photo.ts';
 

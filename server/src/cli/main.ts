@@ -14,8 +14,7 @@ import { styleStrengthSchema, targetSchema, TARGETS } from '@deepphoto/shared';
 import { createPhotoContext, quietLogger } from '../context.ts';
 import { decodePhoto, encodePhoto, formatFor, formatForPath, PhotoInputError } from '../photo/io.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
-import { titleFromFileName } from '../http/style-routes.ts';
-import { userStyleId } from '../styles/user-styles.ts';
+import { titleFromFileName, userStyleId } from '../styles/user-styles.ts';
 import { decodeStylePicture } from '../styles/style-picture.ts';
 
 const USAGE = `usage:

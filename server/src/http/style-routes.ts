@@ -11,17 +11,11 @@ import type { StyleInfo } from '@deepphoto/shared';
 import type { PhotoContext } from '../context.ts';
 import type { PhotoLimits } from '../photo/io.ts';
 import { decodeStylePicture } from '../styles/style-picture.ts';
-import { isUserStyleId, userStyleId } from '../styles/user-styles.ts';
+import { isUserStyleId, titleFromFileName, userStyleId } from '../styles/user-styles.ts';
 import { HttpError } from './errors.ts';
 
 export function userStyleInfo(style: { id: string; title: string }): StyleInfo {
   return { id: style.id, title: style.title, tier: 'live', thumbnailUrl: `/api/styles/${style.id}/thumbnail.jpg`, group: 'user' };
-}
-
-/** A title from the upload's file name: letters, digits, spaces and a few marks, at most 40 characters. */
-export function titleFromFileName(name: string | undefined): string {
-  const base = (name ?? '').replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N} _.,'()-]+/gu, ' ').replace(/\s+/g, ' ').trim();
-  return base.slice(0, 40) || 'My style';
 }
 
 export async function styleRoutes(app: FastifyInstance, options: { photo: PhotoContext; limits: PhotoLimits }): Promise<void> {

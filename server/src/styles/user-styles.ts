@@ -39,6 +39,12 @@ export function userStyleId(pictureBytes: Uint8Array): string {
   return `u-${createHash('sha256').update(pictureBytes).digest('hex').slice(0, 12)}`;
 }
 
+/** A title from the upload's file name: letters, digits, spaces and a few marks, at most 40 characters. */
+export function titleFromFileName(name: string | undefined): string {
+  const base = (name ?? '').replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N} _.,'()-]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  return base.slice(0, 40) || 'My style';
+}
+
 export function isUserStyleId(id: string): boolean {
   return USER_STYLE_ID_RE.test(id);
 }
