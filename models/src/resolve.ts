@@ -113,7 +113,8 @@ async function resolveSourceTflite(entry: ModelEntry, source: TfliteSource, cach
   }
   let bytes: Uint8Array;
   try {
-    const response = await fetchImpl(source.url);
+    // Bounded: an install on a machine without internet must fail over to the hint, not hang.
+    const response = await fetchImpl(source.url, { signal: AbortSignal.timeout(60_000) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (error) {

@@ -89,11 +89,14 @@ export class StyleCatalog {
     unavailable: Map<string, string>,
     log: (m: string) => void,
   ): Promise<ArbitraryNetworks | undefined> {
+    // Downloads from the origin happen at install (`npm run models:prepare`), never while the server starts: every
+    // thread builds a catalog, and a machine without internet must not wait on it.
+    const atRunTime: ResolveOptions = { ...options, fetchImpl: options.fetchImpl ?? (() => Promise.reject(new Error('not downloaded at run time; run `npm run models:prepare`'))) };
     const resolves = async (id: string): Promise<boolean> => {
       const entry = modelsByTask('style_transfer').find((m) => m.id === id) ?? modelsByTask('style_predict').find((m) => m.id === id);
       if (!entry) return false;
       try {
-        await resolveModelPath(entry, options);
+        await resolveModelPath(entry, atRunTime);
         return true;
       } catch (error) {
         unavailable.set(id, (error as Error).message);
