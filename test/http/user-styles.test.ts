@@ -89,8 +89,11 @@ describe('styles from your own picture over HTTP', () => {
     expect((await listed()).map((s) => s.id)).toContain(style.id);
 
     // The same picture again is the same style, not a second copy.
-    const again = (await (await upload(picture)).json()) as { style: { id: string } };
+    const againResponse = await upload(picture);
+    expect(againResponse.status).toBe(200);
+    const again = (await againResponse.json()) as { style: { id: string }; cached: boolean };
     expect(again.style.id).toBe(style.id);
+    expect(again.cached).toBe(true);
     expect((await listed()).filter((s) => s.id === style.id)).toHaveLength(1);
 
     // A second picture, with the prediction network loaded: the time a user waits for a new style.

@@ -24,7 +24,7 @@ export async function uploadStyle(picture: Blob, fileName: string): Promise<Styl
   } catch {
     throw new ApiError(UNREACHABLE);
   }
-  if (response.status !== 201) throw await failure(response);
+  if (response.status !== 201 && response.status !== 200) throw await failure(response);
   return ((await response.json()) as { style: StyleInfo }).style;
 }
 

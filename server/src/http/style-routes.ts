@@ -1,6 +1,6 @@
 /**
  * Styles from the user's own pictures over HTTP:
- *   POST   /api/styles       multipart `image` (+ optional `title`) -> 201 {style: StyleInfo, ms}
+ *   POST   /api/styles       multipart `image` (+ optional `title`) -> 201 {style: StyleInfo, ms}; 200 when known
  *   DELETE /api/styles/:id   -> 204; 404 not_found for an unknown user style; 400 for a built-in one
  * The style vector is computed in the photo editor's thread (inference never blocks the event loop) and written to
  * the user style store, where every thread (photos, live sessions) finds it at once.
@@ -41,6 +41,9 @@ export async function styleRoutes(app: FastifyInstance, options: { photo: PhotoC
     if (!catalog.arbitrary?.predictModelId) {
       throw new HttpError(503, 'model_missing', 'styles from your own pictures need the arbitrary-style networks; see the server log');
     }
+    // The store doubles as the style-vector cache: the same picture (same sha256) is never predicted twice.
+    const known = catalog.userStyles.get(userStyleId(upload));
+    if (known) return reply.status(200).send({ style: userStyleInfo(known), ms: Math.round(performance.now() - started), cached: true });
     const image = await decodeStylePicture(upload, options.limits); // 415 not_an_image / 413 too_large
     let vector: Float32Array;
     try {
