@@ -25,11 +25,27 @@ const sourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('download'), url: z.string().url().optional(), homepage: z.string().url(), note: z.string().optional() }),
   /** Our own artefact, committed in the repository (path relative to `models/`). */
   z.object({ kind: z.literal('repo'), path: z.string() }),
+  /**
+   * A public `.tflite` file converted by our converter: the tflite is resolved from the cache, then the mirror
+   * (`mirrorPath` under DEEPPHOTO_MODELS_MIRROR), then `url`, checked against `sha256`; the converted ONNX (the
+   * entry's `file` and `sha256`) is written to the cache.
+   */
+  z.object({
+    kind: z.literal('tflite-download'),
+    url: z.string().url(),
+    homepage: z.string().url(),
+    file: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    mirrorPath: z.string(),
+    /** Convert with symbolic height/width (networks that run at any size). */
+    dynamicSpatial: z.boolean().default(false),
+  }),
 ]);
 
 export const modelEntrySchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
-  task: z.enum(['segmentation', 'style']),
+  /** `style_predict` / `style_transfer`: the two halves of the arbitrary-style network (any picture as a style). */
+  task: z.enum(['segmentation', 'style', 'style_predict', 'style_transfer']),
   /** Style models only: `live` nets run in real time on CPU; `quality` are the teachers. */
   tier: z.enum(['live', 'quality']).optional(),
   /** For distilled nets: the teacher they imitate. */
@@ -44,7 +60,12 @@ export const modelEntrySchema = z.object({
   mirrorPath: z.string().optional(),
   /** A file in the mirror produced independently (e.g. by another converter), for equivalence tests only. */
   referencePath: z.string().optional(),
-  io: z.object({ input: tensorSpecSchema, output: tensorSpecSchema }),
+  io: z.object({
+    input: tensorSpecSchema,
+    output: tensorSpecSchema,
+    /** style_transfer only: the style vector input beside the content image. */
+    styleInput: tensorSpecSchema.optional(),
+  }),
   /** model input = pixel (0..255) * scale + offset */
   normalization: z.object({ scale: z.number(), offset: z.number() }),
 });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelEntry } from './manifest.ts';
+import { convertTfliteToOnnx } from './tflite/convert.ts';
 
 export const MODELS_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -70,6 +71,8 @@ export async function resolveModelPath(entry: ModelEntry, options: ResolveOption
     if (existsSync(mirrored)) return checked(entry, mirrored, entry.sha256);
   }
 
+  if (entry.source.kind === 'tflite-download') return convertDownloadedTflite(entry, cached, cacheDir, mirrorDir, options.fetchImpl ?? fetch);
+
   if (entry.source.kind === 'npm-tflite') {
     throw new ModelMissingError(entry.id, `${entry.id}: ${cached} not found. Run \`npm run models:prepare\` (converts it from ${entry.source.package}).`);
   }
@@ -93,6 +96,50 @@ export async function resolveModelPath(entry: ModelEntry, options: ResolveOption
   }
 
   throw new ModelMissingError(entry.id, `${entry.id}: not found. ${hint(entry, cached)}`);
+}
+
+type TfliteSource = Extract<ModelEntry['source'], { kind: 'tflite-download' }>;
+
+/** The public .tflite behind a `tflite-download` entry: cache -> mirror -> origin (into the cache), sha-checked. */
+async function resolveSourceTflite(entry: ModelEntry, source: TfliteSource, cacheDir: string, mirrorDir: string | undefined, fetchImpl: typeof fetch): Promise<Uint8Array> {
+  const cached = join(cacheDir, source.file);
+  const mirrored = mirrorDir ? resolvePath(mirrorDir, source.mirrorPath) : undefined;
+  for (const path of [cached, mirrored]) {
+    if (path === undefined || !existsSync(path)) continue;
+    const bytes = new Uint8Array(readFileSync(path));
+    const actual = sha256Hex(bytes);
+    if (actual !== source.sha256) throw new ModelChecksumError(`${entry.id}: ${path} has sha256 ${actual}, manifest expects ${source.sha256}.`);
+    return bytes;
+  }
+  let bytes: Uint8Array;
+  try {
+    // Bounded: an install on a machine without internet must fail over to the hint, not hang.
+    const response = await fetchImpl(source.url, { signal: AbortSignal.timeout(60_000) });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    throw new ModelMissingError(
+      entry.id,
+      `${entry.id}: ${source.file} not in ${cacheDir}${mirrorDir ? ` nor under ${mirrorDir}` : ''}, and the download from ${source.url} failed (${(error as Error).message}). Set DEEPPHOTO_MODELS_MIRROR to a folder holding ${source.mirrorPath} (e.g. ../shared/models) and run \`npm run models:prepare\`.`,
+    );
+  }
+  const actual = sha256Hex(bytes);
+  if (actual !== source.sha256) throw new ModelChecksumError(`${entry.id}: download from ${source.url} has sha256 ${actual}, manifest expects ${source.sha256}.`);
+  writeAtomically(cached, bytes);
+  return bytes;
+}
+
+/** Converts the .tflite with our converter into the cache; the result is deterministic, so its sha256 is checked too. */
+async function convertDownloadedTflite(entry: ModelEntry, cached: string, cacheDir: string, mirrorDir: string | undefined, fetchImpl: typeof fetch): Promise<string> {
+  if (entry.source.kind !== 'tflite-download') throw new TypeError(`${entry.id} is not a tflite download`);
+  const tflite = await resolveSourceTflite(entry, entry.source, cacheDir, mirrorDir, fetchImpl);
+  const onnx = convertTfliteToOnnx(tflite, { dynamicSpatial: entry.source.dynamicSpatial });
+  const actual = sha256Hex(onnx);
+  if (actual !== entry.sha256) {
+    throw new ModelChecksumError(`${entry.id}: converted model has sha256 ${actual}, manifest expects ${entry.sha256} (converter changed?)`);
+  }
+  writeAtomically(cached, onnx);
+  return cached;
 }
 
 function hint(entry: ModelEntry, cached: string): string {

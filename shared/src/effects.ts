@@ -12,7 +12,11 @@ export type Target = z.infer<typeof targetSchema>;
 export const styleIdSchema = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_-]*$/, 'style id: lowercase letters, digits, - and _');
 export type StyleId = z.infer<typeof styleIdSchema>;
 
-export const effectSchema = z.object({ style: styleIdSchema, target: targetSchema });
+/** Arbitrary-style looks (art pictures, your own pictures): how much of the picture's style, in percent. */
+export const styleStrengthSchema = z.number().min(0).max(100);
+export const DEFAULT_STYLE_STRENGTH = 100;
+
+export const effectSchema = z.object({ style: styleIdSchema, target: targetSchema, strength: styleStrengthSchema.optional() });
 export type Effect = z.infer<typeof effectSchema>;
 
 /** What `GET /api/styles` returns for each style. */
@@ -22,8 +26,8 @@ export interface StyleInfo {
   /** `live`: fast enough for video on CPU; `quality`: the teacher networks (photos, or live on a GPU). */
   tier: 'live' | 'quality';
   thumbnailUrl: string;
-  /** Gallery group; a user's own styles say `your-styles` (absent: `styles`). */
-  group?: 'styles' | 'your-styles';
+  /** Gallery group: `art` = built-in arbitrary-style looks, `user` = made from the user's own picture. */
+  group?: 'styles' | 'art' | 'user';
 }
 
 /** Error codes used by HTTP and signaling alike, so the client can show one message per cause. */

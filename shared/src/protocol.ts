@@ -3,7 +3,7 @@
  * validated with these schemas on the server; TypeScript types alone do not protect a server.
  */
 import { z } from 'zod';
-import { effectSpecSchema, ERROR_CODES, styleIdSchema, targetSchema, type ErrorCode } from './effects.ts';
+import { effectSpecSchema, ERROR_CODES, styleIdSchema, styleStrengthSchema, targetSchema, type ErrorCode } from './effects.ts';
 
 // ---- client → server -------------------------------------------------------------------------------------------
 
@@ -28,11 +28,13 @@ export const sessionUpdateSchema = z
   .object({
     style: styleIdSchema.optional(),
     target: targetSchema.optional(),
+    /** Arbitrary-style looks: how much of the picture's style, 0-100 %. */
+    strength: styleStrengthSchema.optional(),
     /** The effect as an object (`{kind, target, params}`); replaces style and target when given. */
     effect: effectSpecSchema.optional(),
   })
   .strict()
-  .refine((v) => v.style !== undefined || v.target !== undefined || v.effect !== undefined, 'give style and/or target, or effect');
+  .refine((v) => v.style !== undefined || v.target !== undefined || v.strength !== undefined || v.effect !== undefined, 'give style, target and/or strength, or effect');
 export type SessionUpdatePayload = z.infer<typeof sessionUpdateSchema>;
 
 /** `recording.start` / `recording.stop` carry no payload (an empty object is accepted too). */

@@ -7,6 +7,7 @@ import { EffectGallery } from './EffectGallery.tsx';
 import type { Selection } from './Gallery.tsx';
 import { LiveView } from './LiveView.tsx';
 import { PhotoMode } from './PhotoMode.tsx';
+import { YourStyles } from './YourStyles.tsx';
 
 type Mode = 'live' | 'photo';
 const RETRY_MS = 3000;
@@ -17,6 +18,7 @@ export function App() {
   const [stylesError, setStylesError] = useState<UiError | null>(null);
   const [selection, setSelection] = useState<Selection>({ style: null, target: 'background' });
   const [pending, setPending] = useState(false);
+  const [strength, setStrength] = useState(100);
   const [status, setStatus] = useState('');
   const [camera, setCamera] = useState<MediaStream | null>(null);
   const [loadRun, setLoadRun] = useState(0);
@@ -49,10 +51,25 @@ export function App() {
     setSelection(next);
   }, []);
 
+  // Strength applies to arbitrary-style looks (art pictures, your own); other styles ignore it.
+  const selectedGroup = styles?.find((s) => s.id === selection.style)?.group;
+  const strengthApplies = selectedGroup === 'art' || selectedGroup === 'user';
   const effect = useMemo<SessionUpdatePayload & { target: NonNullable<SessionUpdatePayload['target']> }>(
-    () => (selection.style === null ? { target: 'none' } : { style: selection.style, target: selection.target }),
-    [selection.style, selection.target],
+    () =>
+      selection.style === null
+        ? { target: 'none' }
+        : { style: selection.style, target: selection.target, ...(strengthApplies ? { strength } : {}) },
+    [selection.style, selection.target, strengthApplies, strength],
   );
+  const onStyleCreated = useCallback((style: StyleInfo) => {
+    setStyles((list) => [...(list ?? []).filter((s) => s.id !== style.id), style]);
+    chosen.current = true;
+    setSelection((s) => ({ ...s, style: style.id }));
+  }, []);
+  const onStyleDeleted = useCallback((id: string) => {
+    setStyles((list) => (list ?? []).filter((s) => s.id !== id));
+    setSelection((s) => (s.style === id ? { ...s, style: null } : s));
+  }, []);
 
   const reachable = stylesError?.kind !== 'unreachable';
 
@@ -98,6 +115,14 @@ export function App() {
             selection={selection}
             onChange={onSelect}
             pending={pending}
+          />
+          <YourStyles
+            styles={(styles ?? []).filter((s) => s.group === 'user')}
+            strengthApplies={strengthApplies}
+            strength={strength}
+            onStrength={setStrength}
+            onCreated={onStyleCreated}
+            onDeleted={onStyleDeleted}
           />
         </aside>
       </main>

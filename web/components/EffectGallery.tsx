@@ -58,7 +58,7 @@ export function EffectGallery({ styles, error, onRetry, selection, onChange, pen
   // Without the effect list (older server, or still loading), the styles alone, as before.
   const list: EffectInfo[] =
     effects ??
-    (styles ?? []).map((s) => ({ id: s.id, kind: 'style', group: s.group ?? 'styles', title: s.title, targets: ['background', 'whole', 'person'], thumbnailUrl: s.thumbnailUrl }));
+    (styles ?? []).map((s) => ({ id: s.id, kind: 'style', group: s.group === 'user' ? 'your-styles' : 'styles', title: s.title, targets: ['background', 'whole', 'person'], thumbnailUrl: s.thumbnailUrl }));
   const selected = list.find((e) => e.id === selection.style);
 
   const choose = (effect: EffectInfo | null) => {

@@ -14,7 +14,7 @@ interface Picture {
 interface PhotoModeProps {
   /** Hidden photo mode edits nothing; it catches up when shown. */
   active: boolean;
-  effect: { style?: string; target: Target };
+  effect: { style?: string; target: Target; strength?: number };
   /** The live view's camera stream when it runs (snapshots use it instead of opening the camera again). */
   cameraStream: MediaStream | null;
   announce(message: string): void;
@@ -69,7 +69,7 @@ export function PhotoMode({ active, effect, cameraStream, announce }: PhotoModeP
   }
 
   // Edit whenever the photo or the effect changes; a newer request aborts the older one.
-  const effectKey = `${effect.style ?? ''}/${effect.target}`;
+  const effectKey = `${effect.style ?? ''}/${effect.target}/${effect.strength ?? ''}`;
   useEffect(() => {
     const key = `${source?.url}|${effectKey}|${runId}`;
     if (!source || !active || key === lastEdit.current) return;

@@ -57,7 +57,7 @@ export interface EditResult {
 export function editPhoto(
   image: Blob,
   fileName: string,
-  effect: { style?: string; target: Target },
+  effect: { style?: string; target: Target; strength?: number },
   onProgress: (p: EditProgress) => void,
   signal?: AbortSignal,
 ): Promise<EditResult> {
@@ -66,6 +66,7 @@ export function editPhoto(
     const body = new FormData();
     if (effect.style) body.set('style', effect.style);
     body.set('target', effect.target);
+    if (effect.strength !== undefined) body.set('strength', String(effect.strength));
     body.set('image', image, fileName);
     xhr.open('POST', '/api/edit');
     xhr.responseType = 'blob';

@@ -17,11 +17,18 @@ import type {
   TfliteOp,
   TfliteTensor,
 } from './model.ts';
+import { magentaOpConverters } from './ops-magenta.ts';
 import { attribute, encodeOnnxModel, floatTensor, int64Tensor, OnnxDataType } from '../onnx/proto.ts';
 import type { OnnxNode, OnnxTensor, OnnxValueInfo } from '../onnx/proto.ts';
 
 export interface ConvertOptions {
   producerName?: string;
+  /**
+   * Declare the height and width of 4-D graph inputs and outputs as symbolic (`height`, `width`) instead of the
+   * file's fixed size. Only valid for graphs whose ops do not depend on the size (VALID convs after explicit pads,
+   * global means, integral nearest upsampling): Magenta's transfer network is one.
+   */
+  dynamicSpatial?: boolean;
 }
 
 /** Opset 14 is the first with HardSwish, which TFLite's HARD_SWISH maps onto exactly (x * relu6(x + 3) / 6). */
@@ -94,14 +101,17 @@ export function transposeData(data: Float32Array, shape: readonly number[], perm
 // ---------------------------------------------------------------------------------------- graph builder ---
 
 /** Accumulates ONNX nodes and initializers, and names each TFLite tensor's ONNX value. */
-class GraphBuilder {
+export class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxTensor[] = [];
   private readonly valueNames = new Map<number, string>();
   private readonly usedNames = new Set<string>();
   private readonly sharedConstants = new Map<string, string>();
 
-  constructor(readonly model: TfliteModel) {}
+  constructor(
+    readonly model: TfliteModel,
+    readonly options: ConvertOptions = {},
+  ) {}
 
   uniqueName(base: string): string {
     let name = base;
@@ -426,7 +436,7 @@ function convertResizeBilinear(builder: GraphBuilder, op: TfliteOp): void {
   });
 }
 
-type OpConverter = (builder: GraphBuilder, op: TfliteOp) => void;
+export type OpConverter = (builder: GraphBuilder, op: TfliteOp) => void;
 
 const converters: Record<string, OpConverter> = {
   CONV_2D: convertConv2d,
@@ -445,14 +455,17 @@ const converters: Record<string, OpConverter> = {
   RELU: (builder, op) => convertActivation(builder, op, 'RELU'),
   RELU6: (builder, op) => convertActivation(builder, op, 'RELU6'),
   RESIZE_BILINEAR: convertResizeBilinear,
+  ...magentaOpConverters,
 };
 
 export const supportedTfliteOps: readonly string[] = Object.keys(converters);
 
 // ------------------------------------------------------------------------------------------- graph edges ---
 
-function valueInfo(tensor: TfliteTensor): OnnxValueInfo {
-  return { name: tensor.name, elemType: OnnxDataType.FLOAT, shape: [...tensor.shape] };
+function valueInfo(tensor: TfliteTensor, options: ConvertOptions): OnnxValueInfo {
+  const spatial = options.dynamicSpatial === true && tensor.shape.length === 4 && (tensor.shape[1] ?? 1) > 1;
+  const shape: (number | string)[] = spatial ? [tensor.shape[0] ?? 1, 'height', 'width', tensor.shape[3] ?? 1] : [...tensor.shape];
+  return { name: tensor.name, elemType: OnnxDataType.FLOAT, shape };
 }
 
 function emitGraphInput(builder: GraphBuilder, tensor: TfliteTensor): void {
@@ -484,7 +497,7 @@ export function convertTfliteModelToOnnx(model: TfliteModel, options: ConvertOpt
   const unsupported = [...new Set(model.ops.map((op) => op.type))].filter((type) => converters[type] === undefined);
   if (unsupported.length > 0) throw new Error(`unsupported TFLite ops: ${unsupported.join(', ')}`);
 
-  const builder = new GraphBuilder(model);
+  const builder = new GraphBuilder(model, options);
   const inputs = model.inputs.map((index) => builder.tensor(index));
   const outputs = model.outputs.map((index) => builder.tensor(index));
   for (const output of outputs) builder.uniqueName(output.name); // Reserve the public names.
@@ -502,8 +515,8 @@ export function convertTfliteModelToOnnx(model: TfliteModel, options: ConvertOpt
       name: model.description || 'tflite',
       nodes: builder.nodes,
       initializers: builder.initializers,
-      inputs: inputs.map(valueInfo),
-      outputs: outputs.map(valueInfo),
+      inputs: inputs.map((tensor) => valueInfo(tensor, options)),
+      outputs: outputs.map((tensor) => valueInfo(tensor, options)),
     },
   });
 }

@@ -29,6 +29,12 @@ export const BuiltinOperator = {
   MEAN: 40,
   SUB: 41,
   DIV: 42,
+  // Magenta arbitrary style transfer (style_predict / style_transfer .tflite).
+  RSQRT: 76,
+  RESIZE_NEAREST_NEIGHBOR: 97,
+  SQUARED_DIFFERENCE: 99,
+  MIRROR_PAD: 100,
+  QUANTIZE: 114,
   HARD_SWISH: 117,
 } as const;
 
@@ -102,6 +108,17 @@ export interface TransposeConvOptions {
   strideW: number;
 }
 
+export interface ResizeNearestOptions {
+  kind: 'resizeNearest';
+  alignCorners: boolean;
+  halfPixelCenters: boolean;
+}
+
+export interface MirrorPadOptions {
+  kind: 'mirrorPad';
+  mode: 'REFLECT' | 'SYMMETRIC';
+}
+
 export interface NoOptions {
   kind: 'none';
 }
@@ -115,6 +132,8 @@ export type OpOptions =
   | ReshapeOptions
   | ReducerOptions
   | TransposeConvOptions
+  | ResizeNearestOptions
+  | MirrorPadOptions
   | NoOptions;
 
 export interface TfliteTensor {
@@ -123,8 +142,13 @@ export interface TfliteTensor {
   shape: number[];
   /** TensorType name of the tensor as stored (a folded dequantized tensor reports FLOAT32). */
   type: string;
-  /** Constant data, decoded; undefined for activations and graph inputs. */
+  /**
+   * Constant data, decoded; undefined for activations and graph inputs. Quantized constants (int8 weights, int32
+   * biases with scales) are dequantized to float32 here, so the converter only ever sees real values.
+   */
   data: Float32Array | Int32Array | undefined;
+  /** Affine quantization of an int8 activation (real = scale * (q - zeroPoint)); the converter computes in float. */
+  quantization?: { scale: number[]; zeroPoint: number[]; quantizedDimension: number } | undefined;
 }
 
 export interface TfliteOp {
@@ -181,6 +205,8 @@ function decodeTensorData(tensor: RawTensor, bytes: Uint8Array): Float32Array | 
       return Int32Array.from({ length: bytes.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
     case TensorType.INT8:
       return Int32Array.from({ length: bytes.byteLength }, (_, i) => view.getInt8(i));
+    case TensorType.INT16:
+      return Int32Array.from({ length: bytes.byteLength / 2 }, (_, i) => view.getInt16(i * 2, true));
     case TensorType.UINT8:
       return Int32Array.from(bytes);
     default:
@@ -193,7 +219,7 @@ function elementCount(shape: readonly number[]): number {
 }
 
 /** Affine dequantization (real = scale * (q - zeroPoint)), per tensor or per channel along quantizedDimension. */
-function dequantizeAffine(tensor: RawTensor, quantized: Int32Array): Float32Array {
+export function dequantizeAffine(tensor: RawTensor, quantized: Int32Array): Float32Array {
   const quantization = tensor.quantization;
   if (quantization === undefined) throw new Error(`tensor ${tensor.name}: DEQUANTIZE input without scales`);
   const { scale, zeroPoint, quantizedDimension } = quantization;
@@ -228,6 +254,8 @@ const BuiltinOptionsType = {
   ReducerOptions: 27,
   SubOptions: 28,
   DivOptions: 29,
+  ResizeNearestNeighborOptions: 74,
+  MirrorPadOptions: 77,
 } as const;
 
 function decodeConv(table: FlatTable): ConvOptions {
@@ -288,6 +316,10 @@ function decodeBuiltinOptions(type: number, table: FlatTable | undefined): OpOpt
       return { kind: 'reshape', newShape: table.int32Vector(0) };
     case BuiltinOptionsType.ReducerOptions:
       return { kind: 'reducer', keepDims: table.bool(0) };
+    case BuiltinOptionsType.ResizeNearestNeighborOptions:
+      return { kind: 'resizeNearest', alignCorners: table.bool(0), halfPixelCenters: table.bool(1) };
+    case BuiltinOptionsType.MirrorPadOptions:
+      return { kind: 'mirrorPad', mode: table.int8(0) === 1 ? 'SYMMETRIC' : 'REFLECT' };
     default:
       return { kind: 'none' };
   }
@@ -335,13 +367,26 @@ function decodeOp(raw: RawOperator, model: RawTfliteModel): TfliteOp {
   };
 }
 
+/** Integer storage that carries scales is a quantized real tensor (int8 weights, int32 biases), not indices. */
+function isQuantizedInteger(raw: RawTensor): boolean {
+  const integerTypes: number[] = [TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT32];
+  return raw.quantization !== undefined && integerTypes.includes(raw.type);
+}
+
 function decodeTensor(raw: RawTensor, index: number, model: RawTfliteModel): TfliteTensor {
+  let data = decodeTensorData(raw, model.buffers[raw.buffer] ?? new Uint8Array(0));
+  let type = tensorTypeNames.get(raw.type) ?? `TYPE_${raw.type}`;
+  if (data instanceof Int32Array && isQuantizedInteger(raw)) {
+    data = dequantizeAffine(raw, data);
+    type = 'FLOAT32';
+  }
   return {
     index,
     name: raw.name,
     shape: raw.shape,
-    type: tensorTypeNames.get(raw.type) ?? `TYPE_${raw.type}`,
-    data: decodeTensorData(raw, model.buffers[raw.buffer] ?? new Uint8Array(0)),
+    type,
+    data,
+    quantization: data === undefined ? raw.quantization : undefined,
   };
 }
 

@@ -3,6 +3,8 @@
  * deepphoto edit IN -o OUT --blur strong [--target background|person|whole]
  * deepphoto edit IN -o OUT --background dawn|FILE          (replace the background by a built-in or own picture)
  * deepphoto effects IN -o OUT.png                           (original, blurs and pictures side by side)
+ * deepphoto edit IN -o OUT --style-image PICTURE [--strength 0..100]   (any picture as the style)
+ * deepphoto sheet IN -o OUT --style-image A --style-image B ...          (one panel per style picture)
  * deepphoto --list-styles | --list-effects
  *
  * Several inputs or a folder: OUT is a folder, one progress line per photo on stderr. A photo that fails is
@@ -11,17 +13,21 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BLUR_ID_PREFIX, BLUR_STRENGTHS, BACKGROUND_ID_PREFIX, effectFromId, targetSchema, TARGETS, type Target } from '@deepphoto/shared';
+import { BLUR_ID_PREFIX, BLUR_STRENGTHS, BACKGROUND_ID_PREFIX, effectFromId, styleStrengthSchema, targetSchema, TARGETS, type Target } from '@deepphoto/shared';
 import { createPhotoContext, quietLogger } from '../context.ts';
 import { decodePhoto, encodePhoto, formatFor, formatForPath, PhotoInputError } from '../photo/io.ts';
 import { BUILTIN_BACKGROUNDS } from '../styles/backgrounds.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
+import { titleFromFileName, userStyleId } from '../styles/user-styles.ts';
+import { decodeStylePicture } from '../styles/style-picture.ts';
 
 const USAGE = `usage:
-  deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N]
+  deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N] [--strength 0..100]
+  deepphoto edit IN [IN ...] -o OUT --style-image PICTURE ...   (any picture as the style; saved as a user style)
   deepphoto edit IN [IN ...] -o OUT --blur ${Object.keys(BLUR_STRENGTHS).join('|')} [--target background|person|whole]
   deepphoto edit IN [IN ...] -o OUT --background ${BUILTIN_BACKGROUNDS.map((b) => b.id).join('|')}|FILE
   deepphoto sheet IN -o OUT.png --style STYLE      (original, whole, background, person side by side)
+  deepphoto sheet IN -o OUT.jpg --style-image A --style-image B ...   (original + one panel per style picture)
   deepphoto effects IN -o OUT.png                  (original, blur light / strong, built-in pictures side by side)
   deepphoto --list-styles | --list-effects
   (--style also takes any effect id of --list-effects, e.g. blur-strong or bg-dawn)`;
@@ -61,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       background: { type: 'string' },
       'list-effects': { type: 'boolean', default: false },
       'max-side': { type: 'string' },
+      'style-image': { type: 'string', multiple: true },
+      strength: { type: 'string' },
       'list-styles': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -86,6 +94,17 @@ async function main(argv: string[]): Promise<number> {
       await writeEffectsSheet(context, inputs[0]!, values.output);
       return 0;
     }
+    const strength = values.strength === undefined ? undefined : styleStrengthSchema.safeParse(Number(values.strength));
+    if (strength && !strength.success) fail('--strength must be a number from 0 to 100');
+    const styleImages = values['style-image'] ?? [];
+    if (command === 'sheet' && inputs.length === 1 && values.output && styleImages.length > 0) {
+      const styles = [];
+      for (const picture of styleImages) styles.push({ id: await styleFromPicture(context, picture), picture });
+      await writePictureSheet(context, inputs[0]!, values.output, styles);
+      return 0;
+    }
+    if (styleImages.length > 1) fail('edit takes one --style-image');
+    if (styleImages[0] !== undefined) values.style = await styleFromPicture(context, styleImages[0]);
     if (command === 'sheet' && inputs.length === 1 && values.output) {
       const style = values.style ?? context.catalog.ids()[0] ?? '';
       if (!context.catalog.has(style)) fail(new UnknownStyleError(style, context.catalog.ids()).message);
@@ -125,7 +144,8 @@ async function main(argv: string[]): Promise<number> {
       const outPath = batch ? join(values.output, `${basename(file, extname(file))}.${extname(file).toLowerCase() === '.png' ? 'png' : 'jpg'}`) : values.output;
       try {
         const { image, format } = await decodePhoto(readFileSync(file));
-        const { image: edited } = await context.editor.edit(image, { style: style ?? 'none', target: target.data }, maxSide ? { styleMaxSide: maxSide } : {});
+        const effect = { style: style ?? 'none', target: target.data, ...(strength ? { strength: strength.data } : {}) };
+        const { image: edited } = await context.editor.edit(image, effect, maxSide ? { styleMaxSide: maxSide } : {});
         writeFileSync(outPath, await encodePhoto(edited, batch ? formatFor(format) : formatForPath(outPath)));
         const seconds = ((performance.now() - started) / 1000).toFixed(2);
         if (batch) console.error(`[${index + 1}/${files.length}] ${file} -> ${outPath} (${seconds} s)`);
@@ -180,6 +200,60 @@ async function writePanels(panels: { width: number; height: number; data: Uint8A
     .composite(composites.flat())
     .toFormat(formatForPath(output), { quality: 88 })
     .toFile(output);
+}
+
+/** A style picture -> a user style (saved, so the page and the server list it too); returns its id. */
+async function styleFromPicture(context: Awaited<ReturnType<typeof createPhotoContext>>, path: string): Promise<string> {
+  if (!existsSync(path)) fail(`${path}: no such file`);
+  const bytes = readFileSync(path);
+  let picture;
+  try {
+    picture = await decodeStylePicture(bytes);
+  } catch (error) {
+    if (error instanceof PhotoInputError) fail(`${path}: ${error.message}`);
+    throw error;
+  }
+  const started = performance.now();
+  const vector = await context.editor.styleVector(picture);
+  const style = context.catalog.userStyles.save({ id: userStyleId(bytes), title: titleFromFileName(basename(path)), vector });
+  console.error(`${path} -> style ${style.id} (${(performance.now() - started).toFixed(0)} ms)`);
+  return style.id;
+}
+
+/** The photo, then the photo in each picture's style with the picture inset in its corner. */
+async function writePictureSheet(
+  context: Awaited<ReturnType<typeof createPhotoContext>>,
+  input: string,
+  output: string,
+  styles: { id: string; picture: string }[],
+): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const { image } = await decodePhoto(readFileSync(input));
+  const gap = 6;
+  const labelHeight = 24;
+  const inset = Math.round(Math.min(image.width, image.height) / 3);
+  const composites = [];
+  const panels: { image: typeof image; label: string; picture?: string }[] = [{ image, label: 'original' }];
+  for (const style of styles) panels.push({ image: (await context.editor.edit(image, { style: style.id, target: 'whole' })).image, label: basename(style.picture), picture: style.picture });
+  for (const [i, panel] of panels.entries()) {
+    const left = i * (image.width + gap);
+    composites.push({ input: await encodePhoto(panel.image, 'png'), left, top: labelHeight });
+    const label = panel.label.replace(/[<>&"]/g, '');
+    composites.push({
+      input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${labelHeight}"><text x="4" y="17" font-family="sans-serif" font-size="15">${label}</text></svg>`),
+      left,
+      top: 0,
+    });
+    if (panel.picture) {
+      const thumb = await sharp(readFileSync(panel.picture)).resize(inset, inset, { fit: 'cover' }).extend({ top: 2, left: 2, right: 2, bottom: 2, background: '#ffffff' }).png().toBuffer();
+      composites.push({ input: thumb, left: left + image.width - inset - 4, top: labelHeight + image.height - inset - 4 });
+    }
+  }
+  await sharp({ create: { width: panels.length * (image.width + gap) - gap, height: image.height + labelHeight, channels: 3, background: '#ffffff' } })
+    .composite(composites)
+    .toFormat(formatForPath(output), { quality: 85 })
+    .toFile(output);
+  console.error(`${input} -> ${output} (original + ${styles.length} style pictures)`);
 }
 
 /** The photo and its three targets side by side, labelled, for a README or a quick comparison. */

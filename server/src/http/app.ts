@@ -1,11 +1,12 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { effectFromId, styleIdSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
+import { effectFromId, styleIdSchema, styleStrengthSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
 import type { PhotoContext } from '../context.ts';
 import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
 import { ThumbnailCache } from '../photo/thumbnails.ts';
 import { registerEffectRoutes } from './effects-routes.ts';
 import { HttpError } from './errors.ts';
+import { styleRoutes } from './style-routes.ts';
 
 export interface HttpAppOptions {
   photo: PhotoContext;
@@ -53,8 +54,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     styles: catalog.list().map((look) => ({
       id: look.id,
       title: look.title,
-      tier: look.models.live ? 'live' : 'quality',
+      tier: look.models.live || look.arbitrary ? 'live' : 'quality',
       thumbnailUrl: `/api/styles/${look.id}/thumbnail.jpg`,
+      group: look.arbitrary ? (look.arbitrary.group === 'user' ? 'user' : 'art') : 'styles',
     })),
     targets: TARGETS,
   }));
@@ -67,6 +69,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
 
   registerEffectRoutes(app, { photo: options.photo, thumbnails, limits });
+  await app.register(styleRoutes, { photo: options.photo, limits });
 
   app.post('/api/edit', async (request, reply) => {
     if (!request.isMultipart()) throw new HttpError(415, 'not_an_image', 'send multipart/form-data with fields image, style, target');
@@ -94,11 +97,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         (effect.effect.kind === 'style' ? catalog.has(style) : effect.effect.kind === 'image' ? await options.photo.backgrounds.exists(effect.effect.params.image) : true);
       if (!known) throw new HttpError(400, 'unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')} and the effects of GET /api/effects`);
     }
+    const strength = fields.strength === undefined ? undefined : styleStrengthSchema.safeParse(Number(fields.strength));
+    if (strength && !strength.success) throw new HttpError(400, 'bad_request', `strength must be a number from 0 to 100, got "${fields.strength}"`);
     if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
     pendingEdits++;
     try {
       const { image, format } = await decodePhoto(upload, limits);
-      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data });
+      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...(strength ? { strength: strength.data } : {}) });
       const outFormat = formatFor(format);
       const body = await encodePhoto(edited, outFormat);
       return reply

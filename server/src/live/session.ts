@@ -92,7 +92,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** Make-before-break: resolves once frames use the new effect. */
-  async update(change: Partial<{ style: string; target: Target }>): Promise<void> {
+  async update(change: Partial<{ style: string; target: Target; strength: number }>): Promise<void> {
     if (this.closed) throw new LiveError('invalid_state', 'session closed');
     await this.worker.update(change);
     this.effect = { ...this.effect, ...change };

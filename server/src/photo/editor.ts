@@ -5,6 +5,8 @@ import { createMask, createRgbImage, type Mask, type RgbImage } from '../pipelin
 import { Resampler } from '../pipeline/resample.ts';
 import { workingSize } from '../pipeline/stylize.ts';
 import { PersonMasker, type PersonMaskOptions } from '../pipeline/person-mask.ts';
+import { ModelMissingError } from '@deepphoto/models';
+import { ArbitraryStylizer, predictStyleVector } from '../pipeline/arbitrary-style.ts';
 import { Stylizer } from '../pipeline/stylize.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
@@ -34,6 +36,8 @@ export interface PhotoEditResult {
 /** What the HTTP API and thumbnails need: the in-thread PhotoEditor, or WorkerPhotoEditor in the server. */
 export interface PhotoEditing {
   edit(photo: RgbImage, effect: Effect, options?: Partial<PhotoEditOptions>): Promise<PhotoEditResult>;
+  /** The arbitrary-style vector of a style picture (prediction network); throws ModelMissingError without it. */
+  styleVector(picture: RgbImage): Promise<Float32Array>;
 }
 
 /**
@@ -61,6 +65,22 @@ export class PhotoEditor implements PhotoEditing {
     return stylizer;
   }
 
+  async styleVector(picture: RgbImage): Promise<Float32Array> {
+    const predictId = this.catalog.arbitrary?.predictModelId;
+    if (!predictId) {
+      throw new ModelMissingError('arbitrary-predict', 'the arbitrary-style networks are not installed: set DEEPPHOTO_MODELS_MIRROR (e.g. ../shared/models) and run `npm run models:prepare`');
+    }
+    return predictStyleVector(await this.runtime.load(predictId), picture);
+  }
+
+  /** Arbitrary-style looks: the transfer network with the look's vector (blended with the photo's own below 100 %). */
+  private async arbitraryStylizerFor(modelId: string, vector: Float32Array, strengthPercent: number): Promise<ArbitraryStylizer> {
+    const strength = strengthPercent / 100;
+    const predictId = this.catalog.arbitrary?.predictModelId;
+    const predict = strength < 1 && predictId ? await this.runtime.load(predictId) : undefined;
+    return new ArbitraryStylizer(await this.runtime.load(modelId), vector, predict, { strength: predict ? strength : 1 });
+  }
+
   /** `effect.style` is an effect id: a style id, `blur-light` / `blur-strong`, `bg-<picture>` or `none`. */
   async edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
     const { styleMaxSide, tier, effectMaxSide } = { ...DEFAULT_PHOTO_EDIT, ...options };
@@ -82,7 +102,9 @@ export class PhotoEditor implements PhotoEditing {
       if (!modelId) return null;
       const started = performance.now();
       const styled = createRgbImage(photo.width, photo.height);
-      await (await this.stylizerFor(modelId)).stylize(photo, styled, styleMaxSide);
+      const vector = this.catalog.styleVectorFor(effect.style);
+      const stylizer = vector ? await this.arbitraryStylizerFor(modelId, vector, effect.strength ?? 100) : await this.stylizerFor(modelId);
+      await stylizer.stylize(photo, styled, styleMaxSide);
       timings.styleMs = performance.now() - started;
       return styled;
     })();

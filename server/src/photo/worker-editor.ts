@@ -11,11 +11,13 @@ import type { PhotoEditing, PhotoEditOptions, PhotoEditResult, PhotoEditTimings 
 
 export type EditorRequest =
   | { type: 'edit'; id: number; pixels: ArrayBuffer; width: number; height: number; effect: Effect; options: Partial<PhotoEditOptions> }
+  | { type: 'style-vector'; id: number; pixels: ArrayBuffer; width: number; height: number }
   | { type: 'close' };
 
 export type EditorReply =
   | { type: 'ready' }
   | { type: 'done'; id: number; pixels: ArrayBuffer; timings: PhotoEditTimings; modelId: string | null }
+  | { type: 'vector'; id: number; vector: Float32Array }
   | { type: 'failed'; id: number; name: string; message: string; styleId?: string | undefined };
 
 const BOOT_URL = new URL('./editor-worker-boot.mjs', import.meta.url);
@@ -23,13 +25,21 @@ const BOOT_URL = new URL('./editor-worker-boot.mjs', import.meta.url);
 export class WorkerPhotoEditor implements PhotoEditing {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: PhotoEditResult) => void; reject: (e: Error) => void; width: number; height: number }>();
+  private readonly pendingVectors = new Map<number, { resolve: (v: Float32Array) => void; reject: (e: Error) => void }>();
   private closed = false;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: EditorReply) => {
       if (reply.type === 'ready') return;
+      const vectorWaiting = this.pendingVectors.get(reply.id);
+      if (vectorWaiting) {
+        this.pendingVectors.delete(reply.id);
+        if (reply.type === 'vector') vectorWaiting.resolve(reply.vector);
+        else if (reply.type === 'failed') vectorWaiting.reject(Object.assign(new Error(reply.message), { name: reply.name }));
+        return;
+      }
       const waiting = this.pending.get(reply.id);
-      if (!waiting) return;
+      if (!waiting || reply.type === 'vector') return;
       this.pending.delete(reply.id);
       if (reply.type === 'done') {
         waiting.resolve({ image: { width: waiting.width, height: waiting.height, data: new Uint8Array(reply.pixels) }, timings: reply.timings, modelId: reply.modelId });
@@ -41,8 +51,9 @@ export class WorkerPhotoEditor implements PhotoEditing {
     });
     worker.on('exit', () => {
       this.closed = true;
-      for (const waiting of this.pending.values()) waiting.reject(new Error('photo editor thread exited'));
+      for (const waiting of [...this.pending.values(), ...this.pendingVectors.values()]) waiting.reject(new Error('photo editor thread exited'));
       this.pending.clear();
+      this.pendingVectors.clear();
     });
   }
 
@@ -68,6 +79,16 @@ export class WorkerPhotoEditor implements PhotoEditing {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, width: photo.width, height: photo.height });
       this.worker.postMessage({ type: 'edit', id, pixels, width: photo.width, height: photo.height, effect, options } satisfies EditorRequest, [pixels]);
+    });
+  }
+
+  styleVector(picture: RgbImage): Promise<Float32Array> {
+    if (this.closed) return Promise.reject(new Error('photo editor thread is closed'));
+    const id = ++this.nextId;
+    const pixels = picture.data.slice().buffer;
+    return new Promise((resolve, reject) => {
+      this.pendingVectors.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'style-vector', id, pixels, width: picture.width, height: picture.height } satisfies EditorRequest, [pixels]);
     });
   }
 

@@ -11,10 +11,15 @@ import { DEFAULT_SMOOTHING, MaskSmoother, type SmoothingOptions } from './smooth
 import { sharedRgbImage, ThreadedStylizer } from './style-thread.ts';
 import { Stylizer, workingSize } from './stylize.ts';
 import { DEFAULT_TEMPORAL, TemporalBlender, type TemporalOptions } from './temporal.ts';
+import { ArbitraryStylizer } from './arbitrary-style.ts';
 
 /** What the live pipeline needs of a style stage: the in-thread Stylizer or the ThreadedStylizer. */
 interface StyleStage {
   readonly modelId: string;
+  /** Arbitrary-style stages: switch look in place (same network). */
+  readonly arbitrary?: boolean;
+  readonly networkId?: string;
+  setStyle?(style: { vector: Float32Array; strength: number; predictModelId: string | undefined; key: string }): Promise<void>;
   stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<unknown>;
   close?(): void;
 }
@@ -33,6 +38,8 @@ export interface LivePipelineOptions {
   /** The effect id: a style id (`candy`), `blur-light` / `blur-strong`, `bg-<picture>` or `none`. */
   style: string;
   target: Target;
+  /** Arbitrary-style looks only: percent of the picture's style (the rest is the frame's own look). */
+  strength?: number;
   /** Long side of the size segmentation refinement and style run at; the composite is at full frame size. */
   workingLongSide: number;
   /** Which network per look: `live` (distilled, CPU real time) or `quality` (teachers, for GPUs). */
@@ -49,6 +56,17 @@ export interface LivePipelineOptions {
   temporal: TemporalOptions;
   /** Where `bg-*` effects find their pictures; without it only styles and blur are available. */
   pictures?: BackgroundPictureSource;
+  /**
+   * Long side the arbitrary-style transfer network runs at (art looks, your own pictures). It costs ~2.5x a light
+   * net at the same size, so it runs smaller than `workingLongSide` to keep the call's frame rate.
+   */
+  arbitraryLongSide: number;
+  /**
+   * Keep an arbitrary-style thread loaded and idle beside a fixed-network style (started in the background), so
+   * that switching to a picture's style — e.g. one just uploaded — takes a frame, not a thread start and a model
+   * load. One extra idle thread per call; the product turns it on, tests of the fixed networks leave it off.
+   */
+  spareArbitraryStage: boolean;
 }
 
 /** The per-effect stage: a style network, or a renderer for blur / picture, or neither (`none`). */
@@ -65,6 +83,8 @@ export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'>
   styleThread: true,
   styleThreads: 1,
   temporal: DEFAULT_TEMPORAL,
+  arbitraryLongSide: 160,
+  spareArbitraryStage: false,
 };
 
 /** The per-size buffers of one stream; rebuilt only when the camera's resolution changes. */
@@ -117,6 +137,8 @@ export class LivePipeline {
   private readonly upMask = new ResamplerCache();
   private buffers: FrameBuffers | undefined;
   private closed = false;
+  /** An idle arbitrary-style stage (see `spareArbitraryStage`). */
+  private spare: Promise<StyleStage | undefined> | undefined;
 
   private constructor(
     private readonly runtime: ModelRuntime,
@@ -140,21 +162,65 @@ export class LivePipeline {
     const resolved: LivePipelineOptions = { ...DEFAULT_LIVE_OPTIONS, ...options };
     const effect = resolveEffect(resolved.style, resolved.target);
     if (effect.kind === 'style') catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
-    const [segmentation, stages] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.stagesFor(runtime, catalog, effect, null, resolved)]);
-    return new LivePipeline(runtime, catalog, new Segmenter(segmentation), stages, resolved);
+    const [segmentation, stages] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.stagesFor(runtime, catalog, effect, resolved)]);
+    const pipeline = new LivePipeline(runtime, catalog, new Segmenter(segmentation), stages, resolved);
+    if (!stages.stylizer?.arbitrary) pipeline.startSpare();
+    return pipeline;
   }
 
-  /** The stages for `effect`, reusing `current` when it already runs the same style network. */
-  private static async stagesFor(runtime: ModelRuntime, catalog: StyleCatalog, effect: EffectSpec, current: StyleStage | null, options: LivePipelineOptions): Promise<EffectStages> {
-    if (effect.kind === 'style') {
-      const modelId = catalog.modelFor(effect.params.style, options.tier);
-      const stylizer = modelId === current?.modelId ? current : await LivePipeline.styleStage(runtime, modelId, options);
-      return { stylizer, renderer: null };
-    }
+  /** The stages for `effect` (a style network, or a renderer for blur / picture). */
+  private static async stagesFor(runtime: ModelRuntime, catalog: StyleCatalog, effect: EffectSpec, options: LivePipelineOptions): Promise<EffectStages> {
+    if (effect.kind === 'style') return { stylizer: await LivePipeline.styleStage(runtime, catalog, options), renderer: null };
     return { stylizer: null, renderer: await createEffectRenderer(effect, options.pictures) };
   }
 
-  private static async styleStage(runtime: ModelRuntime, modelId: string, options: LivePipelineOptions): Promise<StyleStage> {
+  /** Starts the idle arbitrary-style stage in the background, if wanted and possible; failures only mean no spare. */
+  private startSpare(): void {
+    const transferModelId = this.catalog.arbitrary?.transferModelId;
+    if (!this.options.spareArbitraryStage || !this.options.styleThread || !transferModelId || this.spare) return;
+    const placeholder = { vector: new Float32Array(100), strength: 1, predictModelId: this.catalog.arbitrary?.predictModelId, key: 'spare', maxLongSide: this.options.arbitraryLongSide };
+    this.spare = ThreadedStylizer.start(transferModelId, this.options.styleThreads, placeholder).catch(() => undefined);
+  }
+
+  /** The spare stage if it runs `networkId` (it is handed over: the pipeline no longer holds it as a spare). */
+  private async takeSpare(networkId: string): Promise<StyleStage | undefined> {
+    const spare = await this.spare;
+    this.spare = undefined;
+    if (spare?.arbitrary && spare.networkId === networkId) return spare;
+    spare?.close?.();
+    return undefined;
+  }
+
+  /** What tells one style stage from another: the network, plus look and strength for arbitrary-style looks. */
+  private static stageKey(catalog: StyleCatalog, options: Pick<LivePipelineOptions, 'style' | 'tier' | 'strength'>): string {
+    const modelId = catalog.modelFor(options.style, options.tier);
+    return catalog.styleVectorFor(options.style) ? `${modelId}:${options.style}@${options.strength ?? 100}` : modelId;
+  }
+
+  private static async styleStage(runtime: ModelRuntime, catalog: StyleCatalog, options: LivePipelineOptions): Promise<StyleStage> {
+    const modelId = catalog.modelFor(options.style, options.tier);
+    const vector = catalog.styleVectorFor(options.style);
+    if (vector) {
+      const strength = (options.strength ?? 100) / 100;
+      const predictModelId = catalog.arbitrary?.predictModelId;
+      const key = LivePipeline.stageKey(catalog, options);
+      const maxLongSide = options.arbitraryLongSide;
+      if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads, { vector, strength, predictModelId, key, maxLongSide });
+      const predict = strength < 1 && predictModelId ? await runtime.load(predictModelId) : undefined;
+      const stage = new ArbitraryStylizer(await runtime.load(modelId), vector, predict, { strength: predict ? strength : 1, maxLongSide }, key);
+      return {
+        get modelId() {
+          return stage.modelId;
+        },
+        arbitrary: true,
+        networkId: stage.networkId,
+        stylize: (picture, out, longSide) => stage.stylize(picture, out, longSide),
+        setStyle: async (next) => {
+          const nextPredict = next.strength < 1 && next.predictModelId ? await runtime.load(next.predictModelId) : undefined;
+          stage.setStyle(next.vector, nextPredict ? next.strength : 1, nextPredict, next.key);
+        },
+      };
+    }
     if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads);
     return new Stylizer(await runtime.load(modelId));
   }
@@ -164,23 +230,50 @@ export class LivePipeline {
     return { style, target, modelId: this.stylizer?.modelId ?? null, kind: resolveEffect(style, target).kind };
   }
 
-  async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target'>>): Promise<void> {
+  async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target' | 'strength'>>): Promise<void> {
     if (this.closed) throw new Error('LivePipeline is closed');
     const previous = this.stylizer;
     const style = change.style ?? this.options.style;
+    let next = previous;
+    let renderer = this.renderer;
     const target = change.target ?? this.options.target;
+    const strength = change.strength ?? this.options.strength;
     const effect = resolveEffect(style, target);
-    const stages = await LivePipeline.stagesFor(this.runtime, this.catalog, effect, previous, this.options);
-    const next = stages.stylizer;
+    if (effect.kind !== 'style') {
+      // Blur, picture or none: a renderer (or nothing) instead of a network.
+      ({ stylizer: next, renderer } = await LivePipeline.stagesFor(this.runtime, this.catalog, effect, this.options));
+    } else if (change.style !== undefined || change.strength !== undefined || !previous) {
+      renderer = null;
+      const wanted = { ...this.options, style, strength };
+      const key = LivePipeline.stageKey(this.catalog, wanted);
+      const vector = this.catalog.styleVectorFor(style);
+      if (key === previous?.modelId) {
+        // nothing to change in the style stage
+      } else if (vector && previous?.arbitrary && previous.setStyle && previous.networkId === this.catalog.modelFor(style, this.options.tier)) {
+        // Another arbitrary-style look: same network, new vector, no new thread or session (fast switch).
+        await previous.setStyle({ vector, strength: (strength ?? 100) / 100, predictModelId: this.catalog.arbitrary?.predictModelId, key });
+      } else {
+        const spare = vector ? await this.takeSpare(this.catalog.modelFor(style, this.options.tier)) : undefined;
+        if (spare?.setStyle && vector) {
+          await spare.setStyle({ vector, strength: (strength ?? 100) / 100, predictModelId: this.catalog.arbitrary?.predictModelId, key });
+          next = spare;
+        } else next = await LivePipeline.styleStage(this.runtime, this.catalog, wanted);
+      }
+    }
     if (this.closed) {
       if (next !== previous) next?.close?.();
       throw new Error('LivePipeline is closed');
     }
     // Swap all in one step, after the new stage is ready; retire the old stage once its last frame is done.
     this.stylizer = next;
-    this.renderer = stages.renderer;
-    this.options = { ...this.options, style, target };
-    if (previous && previous !== next) void this.currentFrame.finally(() => previous.close?.());
+    this.renderer = renderer;
+    this.options = { ...this.options, style, strength, target };
+    if (previous && previous !== next) {
+      // A replaced arbitrary-style stage becomes the spare (still loaded) instead of being closed.
+      if (previous.arbitrary && !next?.arbitrary && this.options.spareArbitraryStage && !this.spare) this.spare = this.currentFrame.then(() => previous);
+      else void this.currentFrame.finally(() => previous.close?.());
+    }
+    if (next && !next.arbitrary) this.startSpare();
     await this.firstFrameWithCurrentEffect();
   }
 
@@ -310,5 +403,8 @@ export class LivePipeline {
     this.renderer = null;
     this.buffers = undefined;
     void this.currentFrame.finally(() => stylizer?.close?.());
+    // A spare still starting is closed once it is up.
+    void this.spare?.then((spare) => spare?.close?.());
+    this.spare = undefined;
   }
 }

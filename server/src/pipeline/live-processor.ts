@@ -52,7 +52,11 @@ class PipelineProcessor implements FrameProcessor {
   process: FrameProcessor['process'] = (input, timestampMs, output) => this.pipeline.process(input, timestampMs, output);
 
   update(change: Partial<ProcessorOptions>): Promise<void> {
-    return this.pipeline.update({ ...(change.style ? { style: change.style } : {}), ...(change.target ? { target: change.target } : {}) });
+    return this.pipeline.update({
+      ...(change.style ? { style: change.style } : {}),
+      ...(change.target ? { target: change.target } : {}),
+      ...(change.strength !== undefined ? { strength: change.strength } : {}),
+    });
   }
 
   close(): void {
@@ -74,10 +78,13 @@ export const createProcessor: ProcessorFactory = async (options) => {
     const pipeline = await LivePipeline.create(runtime, catalog, {
       style: options.style,
       target: options.target,
+      ...(options.strength !== undefined ? { strength: options.strength } : {}),
       ...tier,
       styleThread: process.env.DEEPPHOTO_STYLE_THREAD !== '0',
       styleThreads: envThreads('DEEPPHOTO_STYLE_THREADS'),
       pictures: new BackgroundLibrary(),
+      spareArbitraryStage: process.env.DEEPPHOTO_ARBITRARY_SPARE !== '0',
+      ...(Number(process.env.DEEPPHOTO_ARBITRARY_WORKING_SIZE) > 0 ? { arbitraryLongSide: Number(process.env.DEEPPHOTO_ARBITRARY_WORKING_SIZE) } : {}),
       ...(options.workingWidth ? { workingLongSide: options.workingWidth } : {}),
     });
     return new PipelineProcessor(pipeline, runtime);

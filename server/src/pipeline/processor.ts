@@ -15,6 +15,8 @@ export type { FrameTimings };
 export interface ProcessorOptions {
   style: string;
   target: Target;
+  /** Arbitrary-style looks: percent of the picture's style (default 100). */
+  strength?: number;
   workingWidth?: number;
 }
 

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleThreadInit, StyleThreadReply, StyleThreadRequest } from './style-thread.ts';
+import { ArbitraryStylizer } from './arbitrary-style.ts';
 import { Stylizer } from './stylize.ts';
 
 const port = parentPort!;
@@ -16,10 +17,30 @@ function reply(message: StyleThreadReply): void {
 }
 
 try {
-  const stylizer = new Stylizer(await runtime.load(init.modelId));
+  const arbitrary = init.arbitrary;
+  const stylizer = arbitrary
+    ? new ArbitraryStylizer(
+        await runtime.load(init.modelId),
+        arbitrary.vector,
+        arbitrary.strength < 1 && arbitrary.predictModelId ? await runtime.load(arbitrary.predictModelId) : undefined,
+        { strength: arbitrary.predictModelId ? arbitrary.strength : 1, maxLongSide: arbitrary.maxLongSide },
+      )
+    : new Stylizer(await runtime.load(init.modelId));
   port.on('message', (message: StyleThreadRequest) => {
     if (message.type === 'close') {
       void runtime.close().finally(() => port.close());
+      return;
+    }
+    if (message.type === 'set-style') {
+      const { seq, vector, strength, predictModelId } = message;
+      (async () => {
+        if (!(stylizer instanceof ArbitraryStylizer)) throw new TypeError('not an arbitrary-style thread');
+        const predict = strength < 1 && predictModelId ? await runtime.load(predictModelId) : undefined;
+        stylizer.setStyle(vector, predict ? strength : 1, predict);
+      })().then(
+        () => reply({ type: 'style-set', seq }),
+        (error: unknown) => reply({ type: 'style-set', seq, error: error instanceof Error ? error.message : String(error) }),
+      );
       return;
     }
     const input = { width: message.inputWidth, height: message.inputHeight, data: new Uint8Array(message.input) };

@@ -13,6 +13,8 @@ import type { Size } from './stylize.ts';
 export interface StyleThreadInit {
   modelId: string;
   threads: number;
+  /** Arbitrary-style looks: the style vector, strength 0..1, and the prediction net (needed below 100 %). */
+  arbitrary?: { vector: Float32Array; strength: number; predictModelId: string | undefined; maxLongSide: number };
 }
 
 export type StyleThreadRequest =
@@ -27,12 +29,14 @@ export type StyleThreadRequest =
       outputHeight: number;
       maxLongSide: number;
     }
+  | { type: 'set-style'; seq: number; vector: Float32Array; strength: number; predictModelId: string | undefined }
   | { type: 'close' };
 
 export type StyleThreadReply =
   | { type: 'ready' }
   | { type: 'init-error'; message: string }
   | { type: 'done'; seq: number; ms: number }
+  | { type: 'style-set'; seq: number; error?: string }
   | { type: 'failed'; seq: number; message: string };
 
 const BOOT_URL = new URL('./style-thread-boot.mjs', import.meta.url);
@@ -58,13 +62,26 @@ function sharedBuffer(image: RgbImage): SharedArrayBuffer {
 export class ThreadedStylizer {
   private seq = 0;
   private pending: { seq: number; resolve: () => void; reject: (e: Error) => void } | undefined;
+  private readonly styleChanges = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private closed = false;
 
   private constructor(
-    readonly modelId: string,
+    /** The network, or for arbitrary-style looks a key naming network, look and strength (tells stages apart). */
+    public modelId: string,
+    /** The network the thread runs (the manifest id). */
+    readonly networkId: string,
     private readonly worker: Worker,
+    /** Whether the thread runs an arbitrary-style network, whose look can change in place. */
+    readonly arbitrary: boolean,
   ) {
     worker.on('message', (message: StyleThreadReply) => {
+      if (message.type === 'style-set') {
+        const waiting = this.styleChanges.get(message.seq);
+        this.styleChanges.delete(message.seq);
+        if (message.error) waiting?.reject(new Error(`style thread: ${message.error}`));
+        else waiting?.resolve();
+        return;
+      }
       const pending = this.pending;
       if (!pending || (message.type !== 'done' && message.type !== 'failed') || message.seq !== pending.seq) return;
       this.pending = undefined;
@@ -75,12 +92,33 @@ export class ThreadedStylizer {
       this.closed = true;
       this.pending?.reject(new Error('style thread exited'));
       this.pending = undefined;
+      for (const waiting of this.styleChanges.values()) waiting.reject(new Error('style thread exited'));
+      this.styleChanges.clear();
+    });
+  }
+
+  /** Arbitrary-style threads only: another look (vector, strength) for the next frames, without a new thread. */
+  setStyle(style: { vector: Float32Array; strength: number; predictModelId: string | undefined; key: string }): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('style thread is closed'));
+    if (!this.arbitrary) return Promise.reject(new TypeError('setStyle: not an arbitrary-style thread'));
+    const seq = ++this.seq;
+    return new Promise<void>((resolve, reject) => {
+      this.styleChanges.set(seq, {
+        resolve: () => {
+          this.modelId = style.key;
+          resolve();
+        },
+        reject,
+      });
+      this.worker.postMessage({ type: 'set-style', seq, vector: style.vector, strength: style.strength, predictModelId: style.predictModelId } satisfies StyleThreadRequest);
     });
   }
 
   /** Starts the thread and resolves once its model is loaded and warmed up. */
-  static start(modelId: string, threads = 1): Promise<ThreadedStylizer> {
-    const worker = new Worker(BOOT_URL, { workerData: { modelId, threads } satisfies StyleThreadInit });
+  static start(modelId: string, threads = 1, arbitrary?: StyleThreadInit['arbitrary'] & { key: string }): Promise<ThreadedStylizer> {
+    const init: StyleThreadInit = { modelId, threads, ...(arbitrary ? { arbitrary: { vector: arbitrary.vector, strength: arbitrary.strength, predictModelId: arbitrary.predictModelId, maxLongSide: arbitrary.maxLongSide } } : {}) };
+    const worker = new Worker(BOOT_URL, { workerData: init });
+    const stageId = arbitrary?.key ?? modelId;
     runningThreads++;
     worker.once('exit', () => runningThreads--);
     return new Promise((resolve, reject) => {
@@ -88,7 +126,7 @@ export class ThreadedStylizer {
         if (message.type === 'ready') {
           worker.off('message', onMessage);
           worker.off('error', onError);
-          resolve(new ThreadedStylizer(modelId, worker));
+          resolve(new ThreadedStylizer(stageId, modelId, worker, arbitrary !== undefined));
         } else if (message.type === 'init-error') {
           worker.off('error', onError);
           void worker.terminate();

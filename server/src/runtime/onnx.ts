@@ -175,6 +175,16 @@ export class LoadedModel {
     return { data: output.data as Float32Array, dims: output.dims };
   }
 
+  /** Runs a model with several named float32 inputs (the arbitrary-style transfer takes a picture and a vector). */
+  async runWith(inputs: Record<string, { data: Float32Array; dims: readonly number[] }>): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, { data, dims }] of Object.entries(inputs)) feeds[name] = new ort.Tensor('float32', data, dims);
+    const results = await this.session.run(feeds);
+    const output = results[this.outputName];
+    if (!output || output.type !== 'float32') throw new Error(`${this.entry.id}: missing float32 output ${this.outputName}`);
+    return { data: output.data as Float32Array, dims: output.dims };
+  }
+
   async dispose(): Promise<void> {
     await this.session.release();
   }
@@ -256,7 +266,17 @@ export class ModelRuntime {
 /** One run at a small size so that the first real frame does not pay for kernel selection and allocation. */
 async function warmUp(model: LoadedModel): Promise<void> {
   const { shape, layout } = model.entry.io.input;
-  const dims = shape.map((d, i) => (d > 0 ? d : layout === 'NCHW' && i >= 2 ? 64 : 1));
+  const isSpatial = (i: number) => (layout === 'NCHW' ? i >= 2 : i === 1 || i === 2);
+  const dims = shape.map((d, i) => (d > 0 ? d : isSpatial(i) ? 64 : 1));
+  const styleInput = model.entry.io.styleInput;
+  if (styleInput) {
+    const styleDims = styleInput.shape.map((d) => Math.max(1, d));
+    await model.runWith({
+      [model.inputName]: { data: new Float32Array(dims.reduce((a, b) => a * b, 1)), dims },
+      [styleInput.name]: { data: new Float32Array(styleDims.reduce((a, b) => a * b, 1)), dims: styleDims },
+    });
+    return;
+  }
   const size = dims.reduce((a, b) => a * b, 1);
   await model.run(new Float32Array(size), dims);
 }

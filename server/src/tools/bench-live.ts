@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startServer } from '../server.ts';
 import { CPU_LIVE_WORKING_SIZE } from '../pipeline/live-processor.ts';
+import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { quietLogger } from '../context.ts';
 
 const { values } = parseArgs({
@@ -164,7 +165,7 @@ try {
   const stageNames = Object.keys(stats[0]?.stages ?? {});
   const effect = server.signaling.sessions.size > 0 ? undefined : 'session closed early';
   const look = server.photo.catalog.list().find((l) => l.id === values.style);
-  const liveModel = look?.models.live?.id ?? `${look?.models.quality?.id ?? values.style} (teacher: no light net for this style)`;
+  const liveModel = look?.models.live?.id ?? (server.photo.catalog.styleVectorFor(values.style) ? `${server.photo.catalog.arbitrary?.transferModelId} (picture style, ${DEFAULT_LIVE_OPTIONS.arbitraryLongSide} px)` : `${look?.models.quality?.id ?? values.style} (teacher: no light net for this style)`);
   const report = {
     frame: '640x480@30',
     style: values.style,

@@ -3,6 +3,7 @@
  *                  [--providers webgpu,cuda,cpu]   per-model ms on each provider at 640x480 and 1280x720
  *                  [--live EFFECT] [--live-seconds S] [--max-sessions N]   live pipeline throughput and sessions
  *                  (EFFECT: a style id, blur-light / blur-strong, bg-dawn, ...)
+ *                  [--arbitrary] [--style-picture FILE] [--arbitrary-sizes 128,192,256]   styles from any picture
  * Per-stage medians on this machine for the photo/frame pipeline stages, at the sizes the live path uses.
  * Inputs are a deterministic synthetic "person over a textured background" frame, so the figures do not depend on
  * any data folder.
@@ -27,6 +28,7 @@ import { BlurRenderer, PictureRenderer } from '../pipeline/effect-stage.ts';
 import { Resampler } from '../pipeline/resample.ts';
 import { workingSize } from '../pipeline/stylize.ts';
 import { quietLogger } from '../context.ts';
+import { benchArbitrary } from './bench-arbitrary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +40,9 @@ const { values } = parseArgs({
     'live-seconds': { type: 'string', default: '6' },
     'max-sessions': { type: 'string', default: '4' },
     'skip-stages': { type: 'boolean', default: false },
+    arbitrary: { type: 'boolean', default: false },
+    'style-picture': { type: 'string', default: '../shared/data/style-images/munch-scream.jpg' },
+    'arbitrary-sizes': { type: 'string', default: '160,192,256' },
   },
 });
 const iterations = Math.max(3, Number(values.iterations));
@@ -79,6 +84,15 @@ const sizes = [
 if (!values['skip-stages']) await benchStages();
 if (values.providers) results.providers = await benchProviders(values.providers.split(',').map((p) => p.trim()) as ExecutionProvider[]);
 if (values.live) results.live = await benchLive(values.live);
+if (values.arbitrary) {
+  results.arbitrary = await benchArbitrary({
+    time,
+    frame: syntheticFrame,
+    stylePicture: values['style-picture'],
+    liveSeconds: Number(values['live-seconds']),
+    liveSizes: values['arbitrary-sizes'].split(',').map(Number),
+  });
+}
 
 async function benchStages(): Promise<void> {
 for (const modelId of ['selfie-general', 'selfie-landscape']) {
