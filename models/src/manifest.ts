@@ -29,7 +29,7 @@ const sourceSchema = z.discriminatedUnion('kind', [
 
 export const modelEntrySchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
-  task: z.enum(['segmentation', 'style']),
+  task: z.enum(['segmentation', 'style', 'detection']),
   /** Style models only: `live` nets run in real time on CPU; `quality` are the teachers. */
   tier: z.enum(['live', 'quality']).optional(),
   /** For distilled nets: the teacher they imitate. */
@@ -44,7 +44,12 @@ export const modelEntrySchema = z.object({
   mirrorPath: z.string().optional(),
   /** A file in the mirror produced independently (e.g. by another converter), for equivalence tests only. */
   referencePath: z.string().optional(),
-  io: z.object({ input: tensorSpecSchema, output: tensorSpecSchema }),
+  io: z.object({
+    input: tensorSpecSchema,
+    output: tensorSpecSchema,
+    /** Further outputs a model has (a detector's scores next to its boxes), read with LoadedModel.runAll. */
+    extraOutputs: z.array(tensorSpecSchema).optional(),
+  }),
   /** model input = pixel (0..255) * scale + offset */
   normalization: z.object({ scale: z.number(), offset: z.number() }),
 });
