@@ -28,7 +28,8 @@ export interface SplitOptions {
   verticalAboveFace: number;
 }
 
-export const DEFAULT_SPLIT: SplitOptions = { threshold: 0.02, verticalBelowFace: 0.35, verticalAboveFace: 1 };
+/** verticalBelowFace measured with eval:instances on 60 composites: 0.05 → 0.880, 0.1 → 0.878, 0.35 → 0.868, 1 → 0.831. */
+export const DEFAULT_SPLIT: SplitOptions = { threshold: 0.02, verticalBelowFace: 0.1, verticalAboveFace: 1 };
 
 /** Reusable buffers for one mask size. */
 export class InstanceSplitter {

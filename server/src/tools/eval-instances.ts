@@ -15,6 +15,7 @@ import { mean } from '../eval/metrics.ts';
 import { decodePhoto } from '../photo/io.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { DEFAULT_PEOPLE, PeopleFinder } from '../instances/people.ts';
+import { DEFAULT_SPLIT } from '../instances/split.ts';
 import { makeInstancePictures } from './make-instances.ts';
 
 export interface InstanceMatch {
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
       'face-model': { type: 'string', default: DEFAULT_PEOPLE.faceModel },
       make: { type: 'string' },
       from: { type: 'string', default: join(process.cwd(), '../shared/data/seg-dev') },
+      'vertical-below': { type: 'string' },
+      'split-size': { type: 'string' },
     },
   });
   if (!values.data) {
@@ -90,7 +93,9 @@ async function main(): Promise<void> {
   }
   const faceModel = values['face-model'] === 'face-short' ? 'face-short' : 'face-full';
   const runtime = new ModelRuntime({ logger: { info: () => {}, warn: (m) => console.error(m) } });
-  const finder = await PeopleFinder.create(runtime, { faceModel });
+  const split = { ...DEFAULT_SPLIT, ...(values['vertical-below'] ? { verticalBelowFace: Number(values['vertical-below']) } : {}) };
+  const splitLongSide = values['split-size'] ? Number(values['split-size']) : DEFAULT_PEOPLE.splitLongSide;
+  const finder = await PeopleFinder.create(runtime, { faceModel, split, splitLongSide });
   const ious: number[] = [];
   const times: number[] = [];
   const perPicture: { name: string; people: number; found: number; ious: number[] }[] = [];
@@ -117,6 +122,8 @@ async function main(): Promise<void> {
   const sorted = [...ious].sort((a, b) => a - b);
   const result = {
     faceModel,
+    split: finder.options.split,
+    splitLongSide: finder.options.splitLongSide,
     pictures: names.length,
     people,
     meanInstanceIoU: Number(mean(ious).toFixed(4)),
