@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES, styleIdSchema, targetSchema, type ErrorCode } from './effects.ts';
+import { peopleSelectionSchema, pickSchema } from './people.ts';
 
 // ---- client → server -------------------------------------------------------------------------------------------
 
@@ -25,9 +26,9 @@ export const icePayloadSchema = z.object({ candidate: iceCandidateSchema.nullabl
 export type IcePayload = z.infer<typeof icePayloadSchema>;
 
 export const sessionUpdateSchema = z
-  .object({ style: styleIdSchema.optional(), target: targetSchema.optional() })
+  .object({ style: styleIdSchema.optional(), target: targetSchema.optional(), people: peopleSelectionSchema.optional(), pick: pickSchema.optional() })
   .strict()
-  .refine((v) => v.style !== undefined || v.target !== undefined, 'give style and/or target');
+  .refine((v) => v.style !== undefined || v.target !== undefined || v.people !== undefined || v.pick !== undefined, 'give style, target, people and/or pick');
 export type SessionUpdatePayload = z.infer<typeof sessionUpdateSchema>;
 
 /** `recording.start` / `recording.stop` carry no payload (an empty object is accepted too). */
@@ -96,7 +97,7 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   offer: (payload: OfferPayload, ack?: (result: Ack<AnswerPayload>) => void) => void;
   ice: (payload: IcePayload) => void;
-  'session.update': (payload: SessionUpdatePayload, ack?: (result: Ack<{ style: string; target: string }>) => void) => void;
+  'session.update': (payload: SessionUpdatePayload, ack?: (result: Ack<{ style: string; target: string; people?: number[] }>) => void) => void;
   'recording.start': (payload?: Record<string, never>, ack?: (result: Ack<{ id: string }>) => void) => void;
   'recording.stop': (payload?: Record<string, never>, ack?: (result: Ack<RecordingReadyPayload>) => void) => void;
 }

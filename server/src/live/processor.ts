@@ -6,7 +6,7 @@
  * Processors run inside the session's worker thread, so they are chosen by *module*: a module whose
  * `createProcessor` export is a `ProcessorFactory`. See `DEFAULT_PROCESSOR_MODULE`.
  */
-import type { Target } from '@deepphoto/shared';
+import type { PickPayload, Target } from '@deepphoto/shared';
 import type { RgbImage } from '../pipeline/image.ts';
 import type { FrameTimings } from '../pipeline/live-pipeline.ts';
 
@@ -16,11 +16,20 @@ export interface ProcessorOptions {
   style: string;
   target: Target;
   workingWidth?: number;
+  /** Selected people (tracking ids) for the `people` / `people-except` targets. */
+  people?: number[];
+  /** One-shot: toggle the person at this point of the frame (normalised). */
+  pick?: PickPayload;
+}
+
+/** What an update reports back beyond "done": the person selection after it (person-selection processors). */
+export interface UpdateResult {
+  people?: number[];
 }
 
 export interface FrameProcessor {
   process(input: RgbImage, timestampMs: number, output: RgbImage): FrameTimings | Promise<FrameTimings>;
-  update(change: Partial<ProcessorOptions>): Promise<void>;
+  update(change: Partial<ProcessorOptions>): Promise<void | UpdateResult>;
   close(): void;
 }
 

@@ -1,4 +1,5 @@
-import type { Target } from '@deepphoto/shared';
+import { isPeopleTarget, type PickPayload, type Target } from '@deepphoto/shared';
+import { LivePeople, UnknownPersonError, type LivePerson } from '../instances/live-people.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
 import { composite, TARGET_RULES } from './composite.ts';
@@ -20,6 +21,8 @@ interface StyleStage {
 export interface FrameTimings {
   segmentMs: number;
   styleMs: number;
+  /** Person selection (detection on its frames, tracking, split); absent for other targets. */
+  peopleMs?: number;
   smoothMs: number;
   compositeMs: number;
   totalMs: number;
@@ -40,7 +43,12 @@ export interface LivePipelineOptions {
    */
   styleThread: boolean;
   styleThreads: number;
+  /** Selected people (tracking ids) for the `people` / `people-except` targets. */
+  people?: number[];
 }
+
+/** A live change: style / target / selection, or a one-shot pick (toggle the person at a point). */
+export type LiveChange = Partial<Pick<LivePipelineOptions, 'style' | 'target' | 'people'>> & { pick?: PickPayload };
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
   workingLongSide: 256,
@@ -99,6 +107,8 @@ export class LivePipeline {
   private readonly upMask = new ResamplerCache();
   private buffers: FrameBuffers | undefined;
   private closed = false;
+  /** Person selection stage, created the first time a people target is asked for. */
+  private livePeople: LivePeople | null = null;
 
   private constructor(
     private readonly runtime: ModelRuntime,
@@ -120,7 +130,9 @@ export class LivePipeline {
     const resolved: LivePipelineOptions = { ...DEFAULT_LIVE_OPTIONS, ...options };
     const modelId = catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
     const [segmentation, style] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.styleStage(runtime, modelId, resolved)]);
-    return new LivePipeline(runtime, catalog, new Segmenter(segmentation), style, resolved);
+    const pipeline = new LivePipeline(runtime, catalog, new Segmenter(segmentation), style, resolved);
+    if (isPeopleTarget(resolved.target)) pipeline.livePeople = await LivePeople.create(runtime);
+    return pipeline;
   }
 
   private static async styleStage(runtime: ModelRuntime, modelId: string, options: LivePipelineOptions): Promise<StyleStage> {
@@ -128,12 +140,34 @@ export class LivePipeline {
     return new Stylizer(await runtime.load(modelId));
   }
 
-  get effect(): { style: string; target: Target; modelId: string | null } {
-    return { style: this.options.style, target: this.options.target, modelId: this.stylizer?.modelId ?? null };
+  get effect(): { style: string; target: Target; modelId: string | null; people: number[] } {
+    return { style: this.options.style, target: this.options.target, modelId: this.stylizer?.modelId ?? null, people: [...(this.options.people ?? [])] };
   }
 
-  async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target'>>): Promise<void> {
+  /** People in view (tracking ids, face boxes normalised to the frame) while a people target is on. */
+  get people(): LivePerson[] {
+    return this.livePeople?.people ?? [];
+  }
+
+  /**
+   * Applies a change; with a selection (people / pick) it resolves to the selection after it. Unknown people
+   * throw UnknownPersonError (code unknown_person) before anything changes.
+   */
+  async update(change: LiveChange): Promise<{ people: number[] } | undefined> {
     if (this.closed) throw new Error('LivePipeline is closed');
+    let people = change.people ?? this.options.people ?? [];
+    if (change.people !== undefined || change.pick !== undefined) {
+      if (!this.livePeople) {
+        if (change.pick || people.length > 0) throw new UnknownPersonError('nobody is tracked yet: choose the people or people-except target first');
+      } else {
+        if (change.people) this.livePeople.checkIds(change.people);
+        if (change.pick) {
+          const id = this.livePeople.personAt(change.pick.x, change.pick.y);
+          people = people.includes(id) ? people.filter((p) => p !== id) : [...people, id];
+        }
+      }
+    }
+    if (isPeopleTarget(change.target ?? this.options.target) && !this.livePeople) this.livePeople = await LivePeople.create(this.runtime);
     const previous = this.stylizer;
     let next = previous;
     const style = change.style ?? this.options.style;
@@ -147,9 +181,10 @@ export class LivePipeline {
     }
     // Swap both in one step, after the new model is ready; retire the old stage once its last frame is done.
     this.stylizer = next;
-    this.options = { ...this.options, style, target: change.target ?? this.options.target };
+    this.options = { ...this.options, style, target: change.target ?? this.options.target, people };
     if (previous && previous !== next) void this.currentFrame.finally(() => previous.close?.());
     await this.firstFrameWithCurrentEffect();
+    return change.people !== undefined || change.pick !== undefined ? { people: [...people] } : undefined;
   }
 
   /**
@@ -196,6 +231,7 @@ export class LivePipeline {
     if (this.buffers?.width !== input.width || this.buffers.height !== input.height) {
       this.buffers = allocate(input.width, input.height, this.options.workingLongSide);
       this.smoother.reset();
+      this.livePeople?.reset();
     }
     const b = this.buffers;
     this.downscale
@@ -218,6 +254,10 @@ export class LivePipeline {
       t = performance.now();
       this.smoother.apply(lowRes, timestampMs);
       this.refiner.refine(lowRes, b.small, b.maskSmall);
+      if (isPeopleTarget(target) && this.livePeople) {
+        const p = await this.livePeople.apply(b.small, b.maskSmall, timestampMs, this.options.people ?? [], target === 'people-except');
+        timings.peopleMs = p.detectMs + p.trackMs + p.splitMs;
+      }
       this.upMask
         .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: input.width, dstHeight: input.height, channels: 1 })
         .resize(b.maskSmall.data, 'HWC', b.maskFull.data, 'HWC');

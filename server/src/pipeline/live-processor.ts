@@ -4,7 +4,7 @@
  */
 import { providersForTask, ModelRuntime, type Logger } from '../runtime/onnx.ts';
 import { StyleCatalog, type StyleTier } from '../styles/catalog.ts';
-import type { FrameProcessor, ProcessorFactory, ProcessorOptions } from '../live/processor.ts';
+import type { FrameProcessor, ProcessorFactory, ProcessorOptions, UpdateResult } from '../live/processor.ts';
 import { LivePipeline, type LivePipelineOptions } from './live-pipeline.ts';
 
 /** Long side the light nets run at for a live session on CPU. */
@@ -48,8 +48,13 @@ class PipelineProcessor implements FrameProcessor {
 
   process: FrameProcessor['process'] = (input, timestampMs, output) => this.pipeline.process(input, timestampMs, output);
 
-  update(change: Partial<ProcessorOptions>): Promise<void> {
-    return this.pipeline.update({ ...(change.style ? { style: change.style } : {}), ...(change.target ? { target: change.target } : {}) });
+  update(change: Partial<ProcessorOptions>): Promise<UpdateResult | undefined> {
+    return this.pipeline.update({
+      ...(change.style ? { style: change.style } : {}),
+      ...(change.target ? { target: change.target } : {}),
+      ...(change.people ? { people: change.people } : {}),
+      ...(change.pick ? { pick: change.pick } : {}),
+    });
   }
 
   close(): void {
@@ -71,6 +76,7 @@ export const createProcessor: ProcessorFactory = async (options) => {
     const pipeline = await LivePipeline.create(runtime, catalog, {
       style: options.style,
       target: options.target,
+      ...(options.people ? { people: options.people } : {}),
       ...tier,
       styleThread: process.env.DEEPPHOTO_STYLE_THREAD !== '0',
       styleThreads: envThreads('DEEPPHOTO_STYLE_THREADS'),

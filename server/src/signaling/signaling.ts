@@ -151,9 +151,11 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
 
     handle('session.update', async (change) => {
       checkStyle(change.style);
-      const next = { ...effect, ...change };
-      if (session) await session.update(change);
-      effect = next;
+      const { pick, ...lasting } = change;
+      const next = { ...effect, ...lasting };
+      const result = session ? await session.update(change) : undefined;
+      if (!session && pick) throw new LiveError('invalid_state', 'pick needs a running session');
+      effect = { ...next, ...(result?.people ? { people: result.people } : {}) };
       return { ...effect };
     });
 

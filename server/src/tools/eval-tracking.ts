@@ -24,6 +24,8 @@ export interface TrackingReport {
   idSwitches: number;
   /** Frames (with a detection) where a person had no track near them: hidden behind the other, or lost. */
   unassigned: { a: number; b: number };
+  /** Detection frames where B was behind A (heads within a face width), so only A's identity was checked. */
+  bHiddenFrames: number;
   idsSeen: number[];
   selection: { chosenId: number | null; onChosenPersonAtEnd: boolean; framesOnOtherPerson: number };
   detectMsMedian: number;
@@ -61,6 +63,7 @@ export async function evaluateTracking(options: { clip: string; seconds: number;
   const detectMs: number[] = [];
   const trackMs: number[] = [];
   let frames = 0;
+  let hiddenFrames = 0;
   for await (const { frame, timestampMs, truth } of crossingFrames({ clip: options.clip, masker, seconds: options.seconds })) {
     if (frames++ % options.detectEvery !== 0) {
       tracker.predict(timestampMs);
@@ -76,7 +79,11 @@ export async function evaluateTracking(options: { clip: string; seconds: number;
     // Only tracks matched to a face in this frame are "on" someone (a coasting track is on nobody); the two
     // people take their tracks jointly, closest pair first, so one track can't count for both.
     const seen = tracks.filter((tr) => tr.lastSeenMs === timestampMs);
-    const order = (['a', 'b'] as const)
+    // While B's head is within a face width of A's, A (in front) hides it: B has no identity to check then.
+    const faceWidth = seen.length ? seen.reduce((sum, tr) => sum + tr.width, 0) / seen.length : 60;
+    const bHidden = Math.abs(truth.a.x - truth.b.x) < faceWidth;
+    if (bHidden) hiddenFrames++;
+    const order = (bHidden ? (['a'] as const) : (['a', 'b'] as const))
       .map((person) => ({ person, track: nearest(seen, truth[person].x, truth[person].y) }))
       .sort((p, q) => distance(p.track, truth[p.person]) - distance(q.track, truth[q.person]));
     const taken = new Set<number>();
@@ -104,6 +111,7 @@ export async function evaluateTracking(options: { clip: string; seconds: number;
     detectEvery: options.detectEvery,
     idSwitches,
     unassigned,
+    bHiddenFrames: hiddenFrames,
     idsSeen: [...ids],
     selection: { chosenId, onChosenPersonAtEnd, framesOnOtherPerson },
     detectMsMedian: Number(median(detectMs).toFixed(2)),
