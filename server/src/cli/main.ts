@@ -12,9 +12,22 @@ import { targetSchema, TARGETS } from '@deepphoto/shared';
 import { createPhotoContext, quietLogger } from '../context.ts';
 import { decodePhoto, encodePhoto, formatFor, formatForPath, PhotoInputError } from '../photo/io.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
+import { UnknownPersonError } from '../instances/live-people.ts';
+
+/** `--person N` (repeatable) or `--people-except N`: person numbers left to right from 1. */
+function personSelection(person: string[] | undefined, except: string[] | undefined): { target: 'people' | 'people-except'; people: number[] } | undefined {
+  if (person?.length && except?.length) fail('use --person or --people-except, not both');
+  const given = person?.length ? person : except;
+  if (!given?.length) return undefined;
+  const people = given.flatMap((v) => v.split(',')).map((v) => (/^\d+$/.test(v.trim()) ? Number(v) : Number.NaN));
+  if (people.some((n) => !Number.isInteger(n) || n < 1)) fail(`person numbers start at 1 (left to right); got ${given.join(', ')}`);
+  return { target: person?.length ? 'people' : 'people-except', people };
+}
 
 const USAGE = `usage:
   deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N]
+  deepphoto edit IN -o OUT --style STYLE --person N [--person M]      (only person N; numbered left to right from 1)
+  deepphoto edit IN -o OUT --style STYLE --people-except N            (everyone but person N)
   deepphoto sheet IN -o OUT.png --style STYLE      (original, whole, background, person side by side)
   deepphoto --list-styles`;
 
@@ -50,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       style: { type: 'string', short: 's' },
       target: { type: 'string', short: 't', default: 'whole' },
       'max-side': { type: 'string' },
+      person: { type: 'string', multiple: true },
+      'people-except': { type: 'string', multiple: true },
       'list-styles': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -73,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command !== 'edit' || inputs.length === 0) fail(USAGE);
     if (!values.output) fail('missing -o OUT');
-    const target = targetSchema.safeParse(values.target);
+    const selection = personSelection(values.person, values['people-except']);
+    const target = targetSchema.safeParse(selection?.target ?? values.target);
     if (!target.success) fail(`unknown target "${values.target}"; use one of ${TARGETS.join(', ')}`);
     const style = values.style ?? context.catalog.ids()[0];
     if (target.data !== 'none' && (!style || !context.catalog.has(style))) {
@@ -91,12 +107,14 @@ async function main(argv: string[]): Promise<number> {
       const outPath = batch ? join(values.output, `${basename(file, extname(file))}.${extname(file).toLowerCase() === '.png' ? 'png' : 'jpg'}`) : values.output;
       try {
         const { image, format } = await decodePhoto(readFileSync(file));
-        const { image: edited } = await context.editor.edit(image, { style: style ?? 'none', target: target.data }, maxSide ? { styleMaxSide: maxSide } : {});
+        const effect = { style: style ?? 'none', target: target.data, ...(selection ? { people: selection.people } : {}) };
+        const { image: edited } = await context.editor.edit(image, effect, maxSide ? { styleMaxSide: maxSide } : {});
         writeFileSync(outPath, await encodePhoto(edited, batch ? formatFor(format) : formatForPath(outPath)));
         const seconds = ((performance.now() - started) / 1000).toFixed(2);
         if (batch) console.error(`[${index + 1}/${files.length}] ${file} -> ${outPath} (${seconds} s)`);
         else console.error(`${file} -> ${outPath} (${style}, ${target.data}, ${seconds} s)`);
       } catch (error) {
+        if (error instanceof UnknownPersonError) fail(`${file}: ${error.message}`, 1); // nothing is written
         if (!(error instanceof PhotoInputError)) throw error;
         failures++;
         console.error(`[${index + 1}/${files.length}] ${file}: skipped, ${error.message}`);

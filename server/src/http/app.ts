@@ -1,6 +1,8 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { styleIdSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
+import { UnknownPersonError } from '../instances/live-people.ts';
+import { parsePeopleField } from './people-field.ts';
 import type { PhotoContext } from '../context.ts';
 import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
 import { ThumbnailCache } from '../styles/thumbnails.ts';
@@ -85,11 +87,15 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     if (target.data !== 'none' && (!styleIdSchema.safeParse(style).success || !catalog.has(style))) {
       throw new HttpError(400, 'unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')}`);
     }
+    const people = parsePeopleField(fields.people, target.data);
     if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
     pendingEdits++;
     try {
       const { image, format } = await decodePhoto(upload, limits);
-      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data });
+      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...people }).catch((error: unknown) => {
+        if (error instanceof UnknownPersonError) throw new HttpError(400, 'unknown_person', error.message);
+        throw error;
+      });
       const outFormat = formatFor(format);
       const body = await encodePhoto(edited, outFormat);
       return reply
