@@ -118,7 +118,7 @@ suite('pick a person on the page (real pipeline, two people in the fake camera)'
     return last;
   }
 
-  it('clicking the left person styles only the left person; clicking again unselects', async () => {
+  it('clicking the left person styles only the left person; "everyone but" styles only the right one', async () => {
     await page.locator('label[data-style="mosaic"]').click();
     await page.getByRole('button', { name: 'Start camera' }).click();
     await expect.poll(() => page.locator('[data-testid="live-phase"]').getAttribute('data-phase'), { timeout: 60_000 }).toBe('live');
@@ -126,10 +126,11 @@ suite('pick a person on the page (real pipeline, two people in the fake camera)'
 
     await page.getByTestId('pick-people').click();
     // Nobody picked yet: nothing is styled.
-    const none = await settle((c) => c.left < 12 && c.right < 12);
+    const none = await settle((c) => c.left < 12 && c.right < 12 && c.background < 12);
     console.log('people target, nobody picked: mean abs change', none);
     expect(none.left).toBeLessThan(12);
     expect(none.right).toBeLessThan(12);
+    expect(none.background).toBeLessThan(12);
 
     // Click the left person's chest: a quarter from the left, three quarters down the picture.
     const picker = page.getByTestId('person-picker');
@@ -142,7 +143,13 @@ suite('pick a person on the page (real pipeline, two people in the fake camera)'
     const left = box.x + (box.width - video.w * scale) / 2;
     const top = box.y + (box.height - video.h * scale) / 2;
     await picker.click({ position: { x: left - box.x + video.w * scale * 0.25, y: top - box.y + video.h * scale * 0.75 } });
-    await expect.poll(() => page.getByTestId('person-badge').count(), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(async () => {
+        const banner = await page.locator('[role="alert"]').allTextContents();
+        if (banner.some((t) => t.includes('pick'))) throw new Error(`pick failed: ${banner.join(' | ')}`);
+        return page.getByTestId('person-badge').count();
+      }, { timeout: 15_000 })
+      .toBe(1);
 
     const picked = await settle((c) => c.left > 25 && c.right < 12 && c.background < 12);
     console.log('left person picked: mean abs change', picked);

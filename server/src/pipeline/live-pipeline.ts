@@ -109,6 +109,7 @@ export class LivePipeline {
   private closed = false;
   /** Person selection stage, created the first time a people target is asked for. */
   private livePeople: LivePeople | null = null;
+  private livePeopleLoading: Promise<LivePeople> | null = null;
 
   private constructor(
     private readonly runtime: ModelRuntime,
@@ -131,7 +132,7 @@ export class LivePipeline {
     const modelId = catalog.modelFor(resolved.style, resolved.tier); // throws UnknownStyleError first
     const [segmentation, style] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.styleStage(runtime, modelId, resolved)]);
     const pipeline = new LivePipeline(runtime, catalog, new Segmenter(segmentation), style, resolved);
-    if (isPeopleTarget(resolved.target)) pipeline.livePeople = await LivePeople.create(runtime);
+    if (isPeopleTarget(resolved.target)) await pipeline.ensureLivePeople();
     return pipeline;
   }
 
@@ -155,6 +156,8 @@ export class LivePipeline {
    */
   async update(change: LiveChange): Promise<{ people: number[] } | undefined> {
     if (this.closed) throw new Error('LivePipeline is closed');
+    // A pick may arrive right behind the switch to a people target: both wait for the one detector load.
+    if (isPeopleTarget(change.target ?? this.options.target)) await this.ensureLivePeople();
     let people = change.people ?? this.options.people ?? [];
     if (change.people !== undefined || change.pick !== undefined) {
       if (!this.livePeople) {
@@ -167,7 +170,6 @@ export class LivePipeline {
         }
       }
     }
-    if (isPeopleTarget(change.target ?? this.options.target) && !this.livePeople) this.livePeople = await LivePeople.create(this.runtime);
     const previous = this.stylizer;
     let next = previous;
     const style = change.style ?? this.options.style;
@@ -202,6 +204,12 @@ export class LivePipeline {
       const check = () => (this.framesDone >= firstNewFrame ? finish() : this.frameDoneWaiters.push(check));
       check();
     });
+  }
+
+  private async ensureLivePeople(): Promise<LivePeople> {
+    this.livePeopleLoading ??= LivePeople.create(this.runtime);
+    this.livePeople = await this.livePeopleLoading;
+    return this.livePeople;
   }
 
   /** Writes the processed `input` into `output` (same size). `timestampMs` must increase. */
