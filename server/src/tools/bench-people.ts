@@ -2,7 +2,7 @@
  * npm run bench:people -- [--json] [--iterations N] [--live-seconds S] [--style mosaic]
  *
  * Person selection on this machine, per 640x480 frame of two people (the project's clip and its mirror side by
- * side, made with ffmpeg; a synthetic frame when the clip is absent):
+ * side, made with ffmpeg):
  *  - detection (BlazeFace full- and short-range, letterbox + model + decode/NMS), on the frame and on the 256 px
  *    working image the live path uses;
  *  - split (geodesic growth over the person mask) at working size and at 640x480; tracking (one update);
