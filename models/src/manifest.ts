@@ -45,7 +45,7 @@ const sourceSchema = z.discriminatedUnion('kind', [
 export const modelEntrySchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
   /** `style_predict` / `style_transfer`: the two halves of the arbitrary-style network (any picture as a style). */
-  task: z.enum(['segmentation', 'style', 'style_predict', 'style_transfer']),
+  task: z.enum(['segmentation', 'style', 'style_predict', 'style_transfer', 'detection']),
   /** Style models only: `live` nets run in real time on CPU; `quality` are the teachers. */
   tier: z.enum(['live', 'quality']).optional(),
   /** For distilled nets: the teacher they imitate. */
@@ -65,6 +65,8 @@ export const modelEntrySchema = z.object({
     output: tensorSpecSchema,
     /** style_transfer only: the style vector input beside the content image. */
     styleInput: tensorSpecSchema.optional(),
+    /** Further outputs a model has (a detector's scores next to its boxes), read with LoadedModel.runAll. */
+    extraOutputs: z.array(tensorSpecSchema).optional(),
   }),
   /** model input = pixel (0..255) * scale + offset */
   normalization: z.object({ scale: z.number(), offset: z.number() }),

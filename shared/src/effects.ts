@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Where the style is applied. `none` passes the picture through unchanged. */
-export const TARGETS = ['whole', 'background', 'person', 'none'] as const;
+export const TARGETS = ['whole', 'background', 'person', 'none', 'people', 'people-except'] as const;
 export const targetSchema = z.enum(TARGETS);
 export type Target = z.infer<typeof targetSchema>;
 
@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'model_missing',
   'invalid_state',
   'not_found',
+  /** A person id / number that is not in the picture (person selection). */
+  'unknown_person',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

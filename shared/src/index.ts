@@ -1,2 +1,3 @@
 export * from './effects.ts';
 export * from './protocol.ts';
+export * from './people.ts';

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { effectSpecSchema, ERROR_CODES, styleIdSchema, styleStrengthSchema, targetSchema, type ErrorCode } from './effects.ts';
+import { peopleSelectionSchema, pickSchema } from './people.ts';
 
 // ---- client → server -------------------------------------------------------------------------------------------
 
@@ -32,9 +33,13 @@ export const sessionUpdateSchema = z
     strength: styleStrengthSchema.optional(),
     /** The effect as an object (`{kind, target, params}`); replaces style and target when given. */
     effect: effectSpecSchema.optional(),
+    /** Selected people (tracking ids) for the `people` / `people-except` targets. */
+    people: peopleSelectionSchema.optional(),
+    /** One-shot: toggle the person at this point of the frame. */
+    pick: pickSchema.optional(),
   })
   .strict()
-  .refine((v) => v.style !== undefined || v.target !== undefined || v.strength !== undefined || v.effect !== undefined, 'give style, target and/or strength, or effect');
+  .refine((v) => v.style !== undefined || v.target !== undefined || v.strength !== undefined || v.effect !== undefined || v.people !== undefined || v.pick !== undefined, 'give style, target, strength, people and/or pick, or effect');
 export type SessionUpdatePayload = z.infer<typeof sessionUpdateSchema>;
 
 /** `recording.start` / `recording.stop` carry no payload (an empty object is accepted too). */
@@ -103,7 +108,7 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   offer: (payload: OfferPayload, ack?: (result: Ack<AnswerPayload>) => void) => void;
   ice: (payload: IcePayload) => void;
-  'session.update': (payload: SessionUpdatePayload, ack?: (result: Ack<{ style: string; target: string }>) => void) => void;
+  'session.update': (payload: SessionUpdatePayload, ack?: (result: Ack<{ style: string; target: string; people?: number[] }>) => void) => void;
   'recording.start': (payload?: Record<string, never>, ack?: (result: Ack<{ id: string }>) => void) => void;
   'recording.stop': (payload?: Record<string, never>, ack?: (result: Ack<RecordingReadyPayload>) => void) => void;
 }

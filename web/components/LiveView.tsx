@@ -5,6 +5,7 @@ import { LiveCallError, LiveClient, liveSupport, type ClientStats, type LiveStat
 import { cameraErrorMessage, describeBytes, formatElapsed, INSECURE, UNSUPPORTED, type UiError } from '../lib/messages.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { StatsOverlay } from './StatsOverlay.tsx';
+import { PersonPicker } from './PersonPicker.tsx';
 
 export const RESOLUTIONS = [
   { id: '320x240', label: '320 × 240 (light)' },
@@ -304,6 +305,14 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
             </span>
           ) : null}
           {showStats && running && remote ? <StatsOverlay server={serverStats} client={clientStats} /> : null}
+          {running && remote ? (
+            <PersonPicker
+              videoRef={remoteVideo}
+              update={(change) => clientRef.current?.update(change) ?? Promise.resolve({})}
+              announce={announce}
+              onError={(detail) => setError({ kind: 'bad_request', title: 'Could not pick that person', detail })}
+            />
+          ) : null}
         </figure>
         <figure className="video camera">
           <video ref={localVideo} autoPlay muted playsInline aria-label="Your camera" data-testid="local-video" />

@@ -113,11 +113,14 @@ export class LiveClient {
   }
 
   /** Changes style and/or target; mid-call it resolves when the server acknowledges. */
-  async update(change: SessionUpdatePayload): Promise<void> {
-    this.effect = { ...this.effect, ...change };
-    if (!this.socket?.connected) return;
+  async update(change: SessionUpdatePayload): Promise<{ people?: number[] }> {
+    const { pick: _oneShot, ...lasting } = change; // a pick toggles once; it is not replayed on reconnect
+    this.effect = { ...this.effect, ...lasting };
+    if (!this.socket?.connected) return {};
     const result = await this.request('session.update', change);
     if (!result.ok) throw new LiveCallError(serverErrorMessage(result.error.code, result.error.message));
+    if (result.people) this.effect = { ...this.effect, people: result.people };
+    return { people: result.people };
   }
 
   async startRecording(): Promise<string> {

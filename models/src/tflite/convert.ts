@@ -436,6 +436,63 @@ function convertResizeBilinear(builder: GraphBuilder, op: TfliteOp): void {
   });
 }
 
+// ------------------------------------------------------- ops of MediaPipe's face detector (BlazeFace) ---
+// BlazeFace pads channels for its residual shortcuts (PAD), flattens its per-anchor heads (RESHAPE) and joins the
+// heads of two feature-map sizes (CONCATENATION). Kept together so other converter extensions merge cleanly.
+
+/** PAD with constant zeros; TFLite's paddings are [rank x 2] (before, after) per NHWC axis. */
+function convertPad(builder: GraphBuilder, op: TfliteOp): void {
+  const input = builder.tensor(op.inputs[0]);
+  const paddings = Array.from(builder.tensor(op.inputs[1]).data ?? []);
+  const rank = input.shape.length;
+  if (paddings.length !== rank * 2) throw new Error(`PAD: expected ${rank}x2 paddings, got ${paddings.length}`);
+  // ONNX wants [all befores..., all afters...] in the ONNX value's axis order (NCHW for 4-D activations).
+  const order = rank === 4 ? NHWC_TO_NCHW : [...Array(rank).keys()];
+  const before = order.map((axis) => paddings[axis * 2] ?? 0);
+  const after = order.map((axis) => paddings[axis * 2 + 1] ?? 0);
+  const pads = builder.addInt64Constant(`${builder.tensor(op.inputs[1]).name}__onnx`, [...before, ...after]);
+  builder.addNode({ opType: 'Pad', inputs: [builder.value(input.index), pads], outputs: [builder.output(op.outputs[0])] });
+}
+
+/**
+ * RESHAPE follows TFLite's row-major NHWC element order, so a 4-D (NCHW inside) input goes back to NHWC first, and
+ * a 4-D output is moved to NCHW after. The target shape is the output tensor's static shape.
+ */
+function convertReshape(builder: GraphBuilder, op: TfliteOp): void {
+  const input = builder.tensor(op.inputs[0]);
+  const output = builder.tensor(op.outputs[0]);
+  let source = builder.value(input.index);
+  if (input.shape.length === 4) {
+    const nhwc = builder.uniqueName(`${input.name}__nhwc`);
+    builder.addNode({ opType: 'Transpose', inputs: [source], outputs: [nhwc], attributes: [attribute.ints('perm', NCHW_TO_NHWC)] });
+    source = nhwc;
+  }
+  const shape = builder.addInt64Constant(`${output.name}__shape`, [...output.shape]);
+  if (output.shape.length !== 4) {
+    builder.addNode({ opType: 'Reshape', inputs: [source, shape], outputs: [builder.output(output.index)] });
+    return;
+  }
+  const reshaped = builder.uniqueName(`${output.name}__nhwc`);
+  builder.addNode({ opType: 'Reshape', inputs: [source, shape], outputs: [reshaped] });
+  builder.addNode({ opType: 'Transpose', inputs: [reshaped], outputs: [builder.output(output.index)], attributes: [attribute.ints('perm', NHWC_TO_NCHW)] });
+}
+
+function convertConcatenation(builder: GraphBuilder, op: TfliteOp): void {
+  const options = requireOptions(op, 'concatenation');
+  const rank = builder.tensor(op.inputs[0]).shape.length;
+  const axis = options.axis < 0 ? options.axis + rank : options.axis;
+  const onnxAxis = rank === 4 ? NHWC_TO_NCHW.indexOf(axis) : axis;
+  const outputIndex = op.outputs[0] ?? -1;
+  const output = preActivationName(builder, options.activation, outputIndex);
+  builder.addNode({
+    opType: 'Concat',
+    inputs: op.inputs.map((index) => builder.value(index)),
+    outputs: [output],
+    attributes: [attribute.int('axis', onnxAxis)],
+  });
+  emitFusedActivation(builder, options.activation, output, outputIndex);
+}
+
 export type OpConverter = (builder: GraphBuilder, op: TfliteOp) => void;
 
 const converters: Record<string, OpConverter> = {
@@ -456,6 +513,9 @@ const converters: Record<string, OpConverter> = {
   RELU6: (builder, op) => convertActivation(builder, op, 'RELU6'),
   RESIZE_BILINEAR: convertResizeBilinear,
   ...magentaOpConverters,
+  PAD: convertPad,
+  RESHAPE: convertReshape,
+  CONCATENATION: convertConcatenation,
 };
 
 export const supportedTfliteOps: readonly string[] = Object.keys(converters);

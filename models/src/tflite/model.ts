@@ -95,6 +95,13 @@ export interface ReshapeOptions {
   newShape: number[] | undefined;
 }
 
+/** CONCATENATION: the axis in TFLite's (NHWC) numbering, negative counted from the end. */
+export interface ConcatenationOptions {
+  kind: 'concatenation';
+  axis: number;
+  activation: FusedActivation;
+}
+
 export interface ReducerOptions {
   kind: 'reducer';
   keepDims: boolean;
@@ -125,6 +132,7 @@ export interface NoOptions {
 
 export type OpOptions =
   | ConvOptions
+  | ConcatenationOptions
   | DepthwiseConvOptions
   | PoolOptions
   | ElementwiseOptions
@@ -247,6 +255,7 @@ const BuiltinOptionsType = {
   Conv2DOptions: 1,
   DepthwiseConv2DOptions: 2,
   Pool2DOptions: 5,
+  ConcatenationOptions: 10,
   AddOptions: 11,
   ResizeBilinearOptions: 15,
   ReshapeOptions: 17,
@@ -314,6 +323,8 @@ function decodeBuiltinOptions(type: number, table: FlatTable | undefined): OpOpt
       return { kind: 'resizeBilinear', alignCorners: table.bool(2), halfPixelCenters: table.bool(3) };
     case BuiltinOptionsType.ReshapeOptions:
       return { kind: 'reshape', newShape: table.int32Vector(0) };
+    case BuiltinOptionsType.ConcatenationOptions:
+      return { kind: 'concatenation', axis: table.int32(0), activation: activationOf(table.int8(1)) };
     case BuiltinOptionsType.ReducerOptions:
       return { kind: 'reducer', keepDims: table.bool(0) };
     case BuiltinOptionsType.ResizeNearestNeighborOptions:

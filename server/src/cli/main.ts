@@ -20,12 +20,25 @@ import { BUILTIN_BACKGROUNDS } from '../styles/backgrounds.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
 import { titleFromFileName, userStyleId } from '../styles/user-styles.ts';
 import { decodeStylePicture } from '../styles/style-picture.ts';
+import { UnknownPersonError } from '../instances/live-people.ts';
+
+/** `--person N` (repeatable) or `--people-except N`: person numbers left to right from 1. */
+function personSelection(person: string[] | undefined, except: string[] | undefined): { target: 'people' | 'people-except'; people: number[] } | undefined {
+  if (person?.length && except?.length) fail('use --person or --people-except, not both');
+  const given = person?.length ? person : except;
+  if (!given?.length) return undefined;
+  const people = given.flatMap((v) => v.split(',')).map((v) => (/^\d+$/.test(v.trim()) ? Number(v) : Number.NaN));
+  if (people.some((n) => !Number.isInteger(n) || n < 1)) fail(`person numbers start at 1 (left to right); got ${given.join(', ')}`);
+  return { target: person?.length ? 'people' : 'people-except', people };
+}
 
 const USAGE = `usage:
   deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N] [--strength 0..100]
   deepphoto edit IN [IN ...] -o OUT --style-image PICTURE ...   (any picture as the style; saved as a user style)
   deepphoto edit IN [IN ...] -o OUT --blur ${Object.keys(BLUR_STRENGTHS).join('|')} [--target background|person|whole]
   deepphoto edit IN [IN ...] -o OUT --background ${BUILTIN_BACKGROUNDS.map((b) => b.id).join('|')}|FILE
+  deepphoto edit IN -o OUT --style STYLE --person N [--person M]      (only person N; numbered left to right from 1)
+  deepphoto edit IN -o OUT --style STYLE --people-except N            (everyone but person N)
   deepphoto sheet IN -o OUT.png --style STYLE      (original, whole, background, person side by side)
   deepphoto sheet IN -o OUT.jpg --style-image A --style-image B ...   (original + one panel per style picture)
   deepphoto effects IN -o OUT.png                  (original, blur light / strong, built-in pictures side by side)
@@ -69,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
       'max-side': { type: 'string' },
       'style-image': { type: 'string', multiple: true },
       strength: { type: 'string' },
+      person: { type: 'string', multiple: true },
+      'people-except': { type: 'string', multiple: true },
       'list-styles': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -115,8 +130,9 @@ async function main(argv: string[]): Promise<number> {
     if (!values.output) fail('missing -o OUT');
     const chosen = [values.style, values.blur, values.background].filter((v) => v !== undefined).length;
     if (chosen > 1) fail('give one of --style, --blur, --background');
+    const selection = personSelection(values.person, values['people-except']);
     const defaultTarget = values.blur !== undefined || values.background !== undefined ? 'background' : 'whole';
-    const target = targetSchema.safeParse(values.target ?? defaultTarget);
+    const target = targetSchema.safeParse(selection?.target ?? values.target ?? defaultTarget);
     if (!target.success) fail(`unknown target "${values.target}"; use one of ${TARGETS.join(', ')}`);
     let style = values.style ?? context.catalog.ids()[0];
     if (values.blur !== undefined) style = `${BLUR_ID_PREFIX}${values.blur}`;
@@ -144,13 +160,14 @@ async function main(argv: string[]): Promise<number> {
       const outPath = batch ? join(values.output, `${basename(file, extname(file))}.${extname(file).toLowerCase() === '.png' ? 'png' : 'jpg'}`) : values.output;
       try {
         const { image, format } = await decodePhoto(readFileSync(file));
-        const effect = { style: style ?? 'none', target: target.data, ...(strength ? { strength: strength.data } : {}) };
+        const effect = { style: style ?? 'none', target: target.data, ...(strength ? { strength: strength.data } : {}), ...(selection ? { people: selection.people } : {}) };
         const { image: edited } = await context.editor.edit(image, effect, maxSide ? { styleMaxSide: maxSide } : {});
         writeFileSync(outPath, await encodePhoto(edited, batch ? formatFor(format) : formatForPath(outPath)));
         const seconds = ((performance.now() - started) / 1000).toFixed(2);
         if (batch) console.error(`[${index + 1}/${files.length}] ${file} -> ${outPath} (${seconds} s)`);
         else console.error(`${file} -> ${outPath} (${style}, ${target.data}, ${seconds} s)`);
       } catch (error) {
+        if (error instanceof UnknownPersonError) fail(`${file}: ${error.message}`, 1); // nothing is written
         if (!(error instanceof PhotoInputError)) throw error;
         failures++;
         console.error(`[${index + 1}/${files.length}] ${file}: skipped, ${error.message}`);

@@ -1,6 +1,8 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { effectFromId, styleIdSchema, styleStrengthSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
+import { UnknownPersonError } from '../instances/live-people.ts';
+import { parsePeopleField } from './people-field.ts';
 import type { PhotoContext } from '../context.ts';
 import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
 import { ThumbnailCache } from '../photo/thumbnails.ts';
@@ -99,11 +101,15 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     }
     const strength = fields.strength === undefined ? undefined : styleStrengthSchema.safeParse(Number(fields.strength));
     if (strength && !strength.success) throw new HttpError(400, 'bad_request', `strength must be a number from 0 to 100, got "${fields.strength}"`);
+    const people = parsePeopleField(fields.people, target.data);
     if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
     pendingEdits++;
     try {
       const { image, format } = await decodePhoto(upload, limits);
-      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...(strength ? { strength: strength.data } : {}) });
+      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...people, ...(strength ? { strength: strength.data } : {}) }).catch((error: unknown) => {
+        if (error instanceof UnknownPersonError) throw new HttpError(400, 'unknown_person', error.message);
+        throw error;
+      });
       const outFormat = formatFor(format);
       const body = await encodePhoto(edited, outFormat);
       return reply

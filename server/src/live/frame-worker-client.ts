@@ -4,7 +4,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { FrameProcessor } from './processor.ts';
+import { ERROR_CODES, type ErrorCode } from '@deepphoto/shared';
+import { LiveError } from './errors.ts';
+import type { FrameProcessor, UpdateResult } from './processor.ts';
+
+const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
 import type { EncodedOutput, FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
 
 export type { EncodedOutput };
@@ -27,7 +31,7 @@ export function liveFrameWorkerCount(): number {
 export class FrameWorker extends EventEmitter<FrameWorkerEvents> {
   private readonly worker: Worker;
   private nextUpdateId = 1;
-  private readonly updates = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly updates = new Map<number, { resolve: (result: UpdateResult | undefined) => void; reject: (e: Error) => void }>();
   private closed = false;
   private exited: Promise<void>;
   private constructor(init: WorkerInit) {
@@ -99,7 +103,7 @@ export class FrameWorker extends EventEmitter<FrameWorkerEvents> {
   }
 
   /** Resolves once the processor inside the worker uses the new options (make-before-break). */
-  update(change: Parameters<FrameProcessor['update']>[0]): Promise<void> {
+  update(change: Parameters<FrameProcessor['update']>[0]): Promise<UpdateResult | undefined> {
     if (this.closed) return Promise.reject(new Error('frame worker closed'));
     const id = this.nextUpdateId++;
     return new Promise((resolve, reject) => {
@@ -132,8 +136,8 @@ export class FrameWorker extends EventEmitter<FrameWorkerEvents> {
       case 'updated': {
         const u = this.updates.get(message.id);
         this.updates.delete(message.id);
-        if (message.error) u?.reject(new Error(message.error));
-        else u?.resolve();
+        if (message.error) u?.reject(message.code && isErrorCode(message.code) ? new LiveError(message.code, message.error) : new Error(message.error));
+        else u?.resolve(message.result);
         break;
       }
       case 'frame-error':

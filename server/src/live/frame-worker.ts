@@ -142,8 +142,15 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'update':
       processor.update(message.change).then(
-        () => post({ type: 'updated', id: message.id }),
-        (error: unknown) => post({ type: 'updated', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+        (result) => post({ type: 'updated', id: message.id, ...(result ? { result } : {}) }),
+        (error: unknown) =>
+          post({
+            type: 'updated',
+            id: message.id,
+            error: error instanceof Error ? error.message : String(error),
+            // A wire error code (e.g. unknown_person) survives the thread boundary; anything else is internal.
+            ...(typeof (error as { code?: unknown })?.code === 'string' ? { code: (error as { code: string }).code } : {}),
+          }),
       );
       break;
     case 'close':

@@ -2,7 +2,7 @@
  * Which processor module each session's worker loads. The processor interface itself lives with the pipeline
  * (`pipeline/processor.ts`); it is re-exported here for the live layer's callers.
  */
-export type { FrameProcessor, FrameTimings, ProcessorFactory, ProcessorModule, ProcessorOptions } from '../pipeline/processor.ts';
+export type { FrameProcessor, FrameTimings, ProcessorFactory, ProcessorModule, ProcessorOptions, UpdateResult } from '../pipeline/processor.ts';
 export { ZERO_TIMINGS } from '../pipeline/processor.ts';
 
 /**

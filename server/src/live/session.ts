@@ -8,7 +8,7 @@ import type { EncoderOptions } from './codec/types.ts';
 import { LiveError } from './errors.ts';
 import { FrameWorker, type EncodedOutput } from './frame-worker-client.ts';
 import { LivePeer, type IncomingFrame, type LivePeerOptions } from './peer.ts';
-import type { ProcessorOptions } from './processor.ts';
+import type { ProcessorOptions, UpdateResult } from './processor.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordingStore } from './recording-store.ts';
 import { StatsWindow } from './stats.ts';
@@ -16,7 +16,7 @@ import { StatsWindow } from './stats.ts';
 export interface SessionOptions {
   id: string;
   processorModule: string;
-  effect: { style: string; target: Target };
+  effect: { style: string; target: Target; people?: number[] };
   workingWidth?: number;
   encoder?: Partial<EncoderOptions>;
   peer?: LivePeerOptions;
@@ -43,7 +43,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private firstRtpTs: number | undefined;
   private lastRtpTs = 0;
   private rtpUnwrapped = 0;
-  effect: { style: string; target: Target };
+  effect: { style: string; target: Target; people?: number[] };
 
   private constructor(
     private readonly options: SessionOptions,
@@ -92,10 +92,12 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** Make-before-break: resolves once frames use the new effect. */
-  async update(change: Partial<{ style: string; target: Target; strength: number }>): Promise<void> {
+  async update(change: Partial<{ style: string; target: Target; strength: number }> & Pick<ProcessorOptions, 'people' | 'pick'>): Promise<UpdateResult | undefined> {
     if (this.closed) throw new LiveError('invalid_state', 'session closed');
-    await this.worker.update(change);
-    this.effect = { ...this.effect, ...change };
+    const result = await this.worker.update(change);
+    const { pick: _oneShot, ...lasting } = change;
+    this.effect = { ...this.effect, ...lasting, ...(result?.people ? { people: result.people } : {}) };
+    return result;
   }
 
   startRecording(): string {

@@ -1,5 +1,5 @@
 import type { EncoderOptions } from './codec/types.ts';
-import type { FrameTimings, ProcessorOptions } from './processor.ts';
+import type { FrameTimings, ProcessorOptions, UpdateResult } from './processor.ts';
 
 export interface WorkerInit {
   processorModule: string;
@@ -35,6 +35,6 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; message: string }
   | ({ type: 'encoded'; data: ArrayBuffer } & Omit<EncodedOutput, 'data'>)
-  | { type: 'updated'; id: number; error?: string }
+  | { type: 'updated'; id: number; error?: string; code?: string; result?: UpdateResult }
   | { type: 'frame-error'; message: string }
   | { type: 'closed' };

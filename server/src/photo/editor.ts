@@ -1,4 +1,7 @@
-import type { Effect } from '@deepphoto/shared';
+import { isPeopleTarget, type Effect } from '@deepphoto/shared';
+import { PeopleFinder } from '../instances/people.ts';
+import { UnknownPersonError } from '../instances/live-people.ts';
+import { selectionMask } from '../instances/split.ts';
 import { composite, TARGET_RULES } from '../pipeline/composite.ts';
 import { createEffectRenderer, resolveEffect, type BackgroundPictureSource, type EffectRenderer } from '../pipeline/effect-stage.ts';
 import { createMask, createRgbImage, type Mask, type RgbImage } from '../pipeline/image.ts';
@@ -35,10 +38,13 @@ export interface PhotoEditResult {
 
 /** What the HTTP API and thumbnails need: the in-thread PhotoEditor, or WorkerPhotoEditor in the server. */
 export interface PhotoEditing {
-  edit(photo: RgbImage, effect: Effect, options?: Partial<PhotoEditOptions>): Promise<PhotoEditResult>;
+  edit(photo: RgbImage, effect: PhotoEffect, options?: Partial<PhotoEditOptions>): Promise<PhotoEditResult>;
   /** The arbitrary-style vector of a style picture (prediction network); throws ModelMissingError without it. */
   styleVector(picture: RgbImage): Promise<Float32Array>;
 }
+
+/** For the `people` / `people-except` targets: the chosen people, numbered left to right from 1. */
+export type PhotoEffect = Effect & { people?: readonly number[] };
 
 /**
  * The still-photo flow of the original study: segment, stylize, composite onto whole / background / person.
@@ -46,6 +52,7 @@ export interface PhotoEditing {
  */
 export class PhotoEditor implements PhotoEditing {
   private masker: PersonMasker | undefined;
+  private peopleFinder: PeopleFinder | undefined;
   private readonly stylizers = new Map<string, Stylizer>();
 
   constructor(
@@ -82,7 +89,7 @@ export class PhotoEditor implements PhotoEditing {
   }
 
   /** `effect.style` is an effect id: a style id, `blur-light` / `blur-strong`, `bg-<picture>` or `none`. */
-  async edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
+  async edit(photo: RgbImage, effect: PhotoEffect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
     const { styleMaxSide, tier, effectMaxSide } = { ...DEFAULT_PHOTO_EDIT, ...options };
     const rule = TARGET_RULES[effect.target];
     const spec = resolveEffect(effect.style, effect.target);
@@ -111,13 +118,23 @@ export class PhotoEditor implements PhotoEditing {
     const maskPromise = (async () => {
       if (!rule.needsMask) return null;
       const started = performance.now();
+      if (isPeopleTarget(effect.target)) {
+        const mask = await this.selectedPeopleMask(photo, effect.people ?? [], effect.target === 'people-except');
+        timings.maskMs = performance.now() - started;
+        return mask;
+      }
       this.masker ??= await PersonMasker.create(this.runtime, this.maskOptions);
       const mask = createMask(photo.width, photo.height);
       await this.masker.mask(photo, mask);
       timings.maskMs = performance.now() - started;
       return mask;
     })();
-    const [styled, mask] = await Promise.all([styledPromise, maskPromise]);
+    // allSettled: an unknown person must not leave the style run as an unhandled rejection (or vice versa).
+    const [styledResult, maskResult] = await Promise.allSettled([styledPromise, maskPromise]);
+    if (maskResult.status === 'rejected') throw maskResult.reason;
+    if (styledResult.status === 'rejected') throw styledResult.reason;
+    const styled = styledResult.value;
+    const mask = maskResult.value;
 
     const started = performance.now();
     const out = createRgbImage(photo.width, photo.height);
@@ -153,5 +170,19 @@ export class PhotoEditor implements PhotoEditing {
     composite(photo, picture, mask, effect.target, out);
     timings.compositeMs = performance.now() - started;
     return { image: out, timings, modelId: null };
+  }
+
+  /** The soft mask of the chosen people (or of everyone else); UnknownPersonError if a number is not in the photo. */
+  private async selectedPeopleMask(photo: RgbImage, people: readonly number[], invert: boolean) {
+    this.peopleFinder ??= await PeopleFinder.create(this.runtime, { mask: this.maskOptions });
+    const found = await this.peopleFinder.find(photo);
+    const missing = people.filter((n) => n > found.faces.length);
+    if (missing.length > 0) {
+      throw new UnknownPersonError(`no person ${missing.join(', ')} in this photo: ${found.faces.length} found, numbered 1..${found.faces.length} left to right`);
+    }
+    const selected = new Uint8Array(256);
+    for (const n of people) selected[n] = 1;
+    selectionMask(found.mask, found.labels, selected, invert, found.mask);
+    return found.mask;
   }
 }

@@ -7,10 +7,11 @@ import { Worker } from 'node:worker_threads';
 import type { Effect } from '@deepphoto/shared';
 import type { RgbImage } from '../pipeline/image.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
-import type { PhotoEditing, PhotoEditOptions, PhotoEditResult, PhotoEditTimings } from './editor.ts';
+import { UnknownPersonError } from '../instances/live-people.ts';
+import type { PhotoEditing, PhotoEditOptions, PhotoEditResult, PhotoEditTimings, PhotoEffect } from './editor.ts';
 
 export type EditorRequest =
-  | { type: 'edit'; id: number; pixels: ArrayBuffer; width: number; height: number; effect: Effect; options: Partial<PhotoEditOptions> }
+  | { type: 'edit'; id: number; pixels: ArrayBuffer; width: number; height: number; effect: PhotoEffect; options: Partial<PhotoEditOptions> }
   | { type: 'style-vector'; id: number; pixels: ArrayBuffer; width: number; height: number }
   | { type: 'close' };
 
@@ -43,6 +44,8 @@ export class WorkerPhotoEditor implements PhotoEditing {
       this.pending.delete(reply.id);
       if (reply.type === 'done') {
         waiting.resolve({ image: { width: waiting.width, height: waiting.height, data: new Uint8Array(reply.pixels) }, timings: reply.timings, modelId: reply.modelId });
+      } else if (reply.name === 'UnknownPersonError') {
+        waiting.reject(new UnknownPersonError(reply.message));
       } else if (reply.name === 'UnknownStyleError') {
         waiting.reject(new UnknownStyleError(reply.styleId ?? '', []));
       } else {
@@ -72,7 +75,7 @@ export class WorkerPhotoEditor implements PhotoEditing {
     });
   }
 
-  edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
+  edit(photo: RgbImage, effect: PhotoEffect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
     if (this.closed) return Promise.reject(new Error('photo editor thread is closed'));
     const id = ++this.nextId;
     const pixels = photo.data.slice().buffer; // a copy to transfer: the caller keeps its picture

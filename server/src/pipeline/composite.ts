@@ -17,6 +17,9 @@ export const TARGET_RULES: Readonly<Record<Target, TargetRule>> = {
   background: { needsStyle: true, needsMask: true, styleWeight: 'inverse' },
   person: { needsStyle: true, needsMask: true, styleWeight: 'mask' },
   none: { needsStyle: false, needsMask: false, styleWeight: 'nothing' },
+  // The mask these get is already the selected people's (or everyone else's) share: see instances/live-people.ts.
+  people: { needsStyle: true, needsMask: true, styleWeight: 'mask' },
+  'people-except': { needsStyle: true, needsMask: true, styleWeight: 'mask' },
 };
 
 /**

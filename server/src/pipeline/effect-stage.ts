@@ -44,7 +44,8 @@ export interface EffectRenderer {
   render(small: RgbImage, maskSmall: Mask | null, width: number, height: number): RgbImage;
 }
 
-const BLUR_SOURCE: Readonly<Record<Target, BlurSource | null>> = { background: 'background', person: 'person', whole: 'all', none: null };
+// People targets get a mask that is already the chosen people's (or everyone else's) share: blur inside it.
+const BLUR_SOURCE: Readonly<Record<Target, BlurSource | null>> = { background: 'background', person: 'person', whole: 'all', none: null, people: 'person', 'people-except': 'person' };
 
 /**
  * Blur sigma (in pixels of the picture it runs on) up to which the blur runs at the given size; a wider blur runs

@@ -1,4 +1,5 @@
-import type { EffectSpec, Target } from '@deepphoto/shared';
+import { isPeopleTarget, type EffectSpec, type PickPayload, type Target } from '@deepphoto/shared';
+import { LivePeople, UnknownPersonError, type LivePerson } from '../instances/live-people.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
 import { composite, TARGET_RULES } from './composite.ts';
@@ -27,6 +28,8 @@ interface StyleStage {
 export interface FrameTimings {
   segmentMs: number;
   styleMs: number;
+  /** Person selection (detection on its frames, tracking, split); absent for other targets. */
+  peopleMs?: number;
   smoothMs: number;
   compositeMs: number;
   /** Temporal blending of the styled picture (temporal.ts); absent where the stage did not run. */
@@ -67,6 +70,8 @@ export interface LivePipelineOptions {
    * load. One extra idle thread per call; the product turns it on, tests of the fixed networks leave it off.
    */
   spareArbitraryStage: boolean;
+  /** Selected people (tracking ids) for the `people` / `people-except` targets. */
+  people?: number[];
 }
 
 /** The per-effect stage: a style network, or a renderer for blur / picture, or neither (`none`). */
@@ -74,6 +79,9 @@ interface EffectStages {
   stylizer: StyleStage | null;
   renderer: EffectRenderer | null;
 }
+
+/** A live change: style / target / selection, or a one-shot pick (toggle the person at a point). */
+export type LiveChange = Partial<Pick<LivePipelineOptions, 'style' | 'target' | 'strength' | 'people'>> & { pick?: PickPayload };
 
 export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'> = {
   workingLongSide: 256,
@@ -139,6 +147,9 @@ export class LivePipeline {
   private closed = false;
   /** An idle arbitrary-style stage (see `spareArbitraryStage`). */
   private spare: Promise<StyleStage | undefined> | undefined;
+  /** Person selection stage, created the first time a people target is asked for. */
+  private livePeople: LivePeople | null = null;
+  private livePeopleLoading: Promise<LivePeople> | null = null;
 
   private constructor(
     private readonly runtime: ModelRuntime,
@@ -165,6 +176,7 @@ export class LivePipeline {
     const [segmentation, stages] = await Promise.all([runtime.load(resolved.segmentationModel), LivePipeline.stagesFor(runtime, catalog, effect, resolved)]);
     const pipeline = new LivePipeline(runtime, catalog, new Segmenter(segmentation), stages, resolved);
     if (!stages.stylizer?.arbitrary) pipeline.startSpare();
+    if (isPeopleTarget(resolved.target)) await pipeline.ensureLivePeople();
     return pipeline;
   }
 
@@ -225,13 +237,35 @@ export class LivePipeline {
     return new Stylizer(await runtime.load(modelId));
   }
 
-  get effect(): { style: string; target: Target; modelId: string | null; kind: EffectSpec['kind'] } {
-    const { style, target } = this.options;
-    return { style, target, modelId: this.stylizer?.modelId ?? null, kind: resolveEffect(style, target).kind };
+  get effect(): { style: string; target: Target; modelId: string | null; kind: EffectSpec['kind']; people: number[] } {
+    return { style: this.options.style, target: this.options.target, modelId: this.stylizer?.modelId ?? null, kind: resolveEffect(this.options.style, this.options.target).kind, people: [...(this.options.people ?? [])] };
   }
 
-  async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target' | 'strength'>>): Promise<void> {
+  /** People in view (tracking ids, face boxes normalised to the frame) while a people target is on. */
+  get people(): LivePerson[] {
+    return this.livePeople?.people ?? [];
+  }
+
+  /**
+   * Applies a change; with a selection (people / pick) it resolves to the selection after it. Unknown people
+   * throw UnknownPersonError (code unknown_person) before anything changes.
+   */
+  async update(change: LiveChange): Promise<{ people: number[] } | undefined> {
     if (this.closed) throw new Error('LivePipeline is closed');
+    // A pick may arrive right behind the switch to a people target: both wait for the one detector load.
+    if (isPeopleTarget(change.target ?? this.options.target)) await this.ensureLivePeople();
+    let people = change.people ?? this.options.people ?? [];
+    if (change.people !== undefined || change.pick !== undefined) {
+      if (!this.livePeople) {
+        if (change.pick || people.length > 0) throw new UnknownPersonError('nobody is tracked yet: choose the people or people-except target first');
+      } else {
+        if (change.people) this.livePeople.checkIds(change.people);
+        if (change.pick) {
+          const id = this.livePeople.personAt(change.pick.x, change.pick.y);
+          people = people.includes(id) ? people.filter((p) => p !== id) : [...people, id];
+        }
+      }
+    }
     const previous = this.stylizer;
     const style = change.style ?? this.options.style;
     let next = previous;
@@ -267,7 +301,7 @@ export class LivePipeline {
     // Swap all in one step, after the new stage is ready; retire the old stage once its last frame is done.
     this.stylizer = next;
     this.renderer = renderer;
-    this.options = { ...this.options, style, strength, target };
+    this.options = { ...this.options, style, strength, target, people };
     if (previous && previous !== next) {
       // A replaced arbitrary-style stage becomes the spare (still loaded) instead of being closed.
       if (previous.arbitrary && !next?.arbitrary && this.options.spareArbitraryStage && !this.spare) this.spare = this.currentFrame.then(() => previous);
@@ -275,6 +309,7 @@ export class LivePipeline {
     }
     if (next && !next.arbitrary) this.startSpare();
     await this.firstFrameWithCurrentEffect();
+    return change.people !== undefined || change.pick !== undefined ? { people: [...people] } : undefined;
   }
 
   /**
@@ -292,6 +327,12 @@ export class LivePipeline {
       const check = () => (this.framesDone >= firstNewFrame ? finish() : this.frameDoneWaiters.push(check));
       check();
     });
+  }
+
+  private async ensureLivePeople(): Promise<LivePeople> {
+    this.livePeopleLoading ??= LivePeople.create(this.runtime);
+    this.livePeople = await this.livePeopleLoading;
+    return this.livePeople;
   }
 
   /** Writes the processed `input` into `output` (same size). `timestampMs` must increase. */
@@ -354,6 +395,7 @@ export class LivePipeline {
     if (this.buffers?.width !== input.width || this.buffers.height !== input.height) {
       this.buffers = allocate(input.width, input.height, this.options.workingLongSide);
       this.smoother.reset();
+      this.livePeople?.reset();
     }
     const b = this.buffers;
     this.downscale
@@ -370,6 +412,11 @@ export class LivePipeline {
     t = performance.now();
     this.smoother.apply(lowRes, timestampMs);
     this.refiner.refine(lowRes, b.small, b.maskSmall);
+    const { target } = this.options;
+    if (isPeopleTarget(target) && this.livePeople) {
+      const p = await this.livePeople.apply(b.small, b.maskSmall, timestampMs, this.options.people ?? [], target === 'people-except');
+      timings.peopleMs = p.detectMs + p.trackMs + p.splitMs;
+    }
     this.upMask
       .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: b.width, dstHeight: b.height, channels: 1 })
       .resize(b.maskSmall.data, 'HWC', b.maskFull.data, 'HWC');

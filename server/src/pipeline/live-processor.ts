@@ -5,7 +5,7 @@
 import { providersForTask, ModelRuntime, type Logger } from '../runtime/onnx.ts';
 import { BackgroundLibrary } from '../styles/backgrounds.ts';
 import { StyleCatalog, type StyleTier } from '../styles/catalog.ts';
-import type { FrameProcessor, ProcessorFactory, ProcessorOptions } from './processor.ts';
+import type { FrameProcessor, ProcessorFactory, ProcessorOptions, UpdateResult } from './processor.ts';
 import { LivePipeline, type LivePipelineOptions } from './live-pipeline.ts';
 
 /** Long side the light nets run at for a live session on CPU. */
@@ -51,11 +51,13 @@ class PipelineProcessor implements FrameProcessor {
 
   process: FrameProcessor['process'] = (input, timestampMs, output) => this.pipeline.process(input, timestampMs, output);
 
-  update(change: Partial<ProcessorOptions>): Promise<void> {
+  update(change: Partial<ProcessorOptions>): Promise<UpdateResult | undefined> {
     return this.pipeline.update({
       ...(change.style ? { style: change.style } : {}),
       ...(change.target ? { target: change.target } : {}),
       ...(change.strength !== undefined ? { strength: change.strength } : {}),
+      ...(change.people ? { people: change.people } : {}),
+      ...(change.pick ? { pick: change.pick } : {}),
     });
   }
 
@@ -79,6 +81,7 @@ export const createProcessor: ProcessorFactory = async (options) => {
       style: options.style,
       target: options.target,
       ...(options.strength !== undefined ? { strength: options.strength } : {}),
+      ...(options.people ? { people: options.people } : {}),
       ...tier,
       styleThread: process.env.DEEPPHOTO_STYLE_THREAD !== '0',
       styleThreads: envThreads('DEEPPHOTO_STYLE_THREADS'),

@@ -6,7 +6,7 @@
  * Processors run inside a session's worker thread, so the live layer chooses them by *module*: a module whose
  * `createProcessor` export is a `ProcessorFactory` (see `live/processor.ts` for the module the live path loads).
  */
-import type { Target } from '@deepphoto/shared';
+import type { PickPayload, Target } from '@deepphoto/shared';
 import type { RgbImage } from './image.ts';
 import type { FrameTimings } from './live-pipeline.ts';
 
@@ -18,11 +18,20 @@ export interface ProcessorOptions {
   /** Arbitrary-style looks: percent of the picture's style (default 100). */
   strength?: number;
   workingWidth?: number;
+  /** Selected people (tracking ids) for the `people` / `people-except` targets. */
+  people?: number[];
+  /** One-shot: toggle the person at this point of the frame (normalised). */
+  pick?: PickPayload;
+}
+
+/** What an update reports back beyond "done": the person selection after it (person-selection processors). */
+export interface UpdateResult {
+  people?: number[];
 }
 
 export interface FrameProcessor {
   process(input: RgbImage, timestampMs: number, output: RgbImage): FrameTimings | Promise<FrameTimings>;
-  update(change: Partial<ProcessorOptions>): Promise<void>;
+  update(change: Partial<ProcessorOptions>): Promise<void | UpdateResult>;
   close(): void;
 }
 

@@ -185,6 +185,16 @@ export class LoadedModel {
     return { data: output.data as Float32Array, dims: output.dims };
   }
 
+  /** Like `run`, for models with several outputs (detectors): every float32 output by name. */
+  async runAll(input: Float32Array, dims: readonly number[]): Promise<Record<string, Float32Array>> {
+    const results = await this.session.run({ [this.inputName]: new ort.Tensor('float32', input, dims) });
+    const outputs: Record<string, Float32Array> = {};
+    for (const [name, tensor] of Object.entries(results)) {
+      if (tensor.type === 'float32') outputs[name] = tensor.data as Float32Array;
+    }
+    return outputs;
+  }
+
   async dispose(): Promise<void> {
     await this.session.release();
   }

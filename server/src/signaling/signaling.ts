@@ -89,7 +89,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
 
   io.on('connection', (socket: LiveSocket) => {
     let session: Session | undefined;
-    let effect = options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' as Target };
+    let effect: { style: string; target: Target; strength?: number; people?: number[] } = options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' as Target };
 
     function fail(error: unknown, ack: AnyAck): void {
       const e = LiveError.from(error);
@@ -162,13 +162,16 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     });
 
     handle('session.update', async (payload) => {
-      const change: Partial<{ style: string; target: Target }> = payload.effect
+      const { pick, people, strength } = payload;
+      const look: Partial<{ style: string; target: Target }> = payload.effect
         ? { style: effectIdOf(payload.effect), target: payload.effect.target }
         : { ...(payload.style !== undefined ? { style: payload.style } : {}), ...(payload.target !== undefined ? { target: payload.target } : {}) };
-      const next = { ...effect, ...change };
+      const lasting = { ...look, ...(strength !== undefined ? { strength } : {}), ...(people !== undefined ? { people } : {}) };
+      const next = { ...effect, ...lasting };
       await checkEffect(next.style, next.target);
-      if (session) await session.update(change);
-      effect = next;
+      if (!session && pick) throw new LiveError('invalid_state', 'pick needs a running session');
+      const result = session ? await session.update({ ...lasting, ...(pick ? { pick } : {}) }) : undefined;
+      effect = { ...next, ...(result?.people ? { people: result.people } : {}) };
       return { ...effect };
     });
 

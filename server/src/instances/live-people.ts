@@ -1,0 +1,133 @@
+/**
+ * The live path's person-selection stage, at working size: detect faces every few frames, track them in between,
+ * split the person mask among the tracked people, and reduce the mask to the selected people's share (`people`) or
+ * everyone else's (`people-except`) in place, before it is upsampled and composited.
+ * Owns the detector, tracker and split buffers of one stream.
+ */
+import type { ModelRuntime } from '../runtime/onnx.ts';
+import type { Mask, RgbImage } from '../pipeline/image.ts';
+import { FaceDetector, type FaceModelId } from './face-detector.ts';
+import { DEFAULT_SPLIT, InstanceSplitter, selectionMask } from './split.ts';
+import { FaceTracker, type Track } from './tracker.ts';
+
+export class UnknownPersonError extends Error {
+  readonly code = 'unknown_person' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownPersonError';
+  }
+}
+
+export interface LivePeopleOptions {
+  /** Run the detector on every Nth frame; the tracker predicts in between. */
+  detectEvery: number;
+  faceModel: FaceModelId;
+}
+
+export const DEFAULT_LIVE_PEOPLE: LivePeopleOptions = { detectEvery: 3, faceModel: 'face-full' };
+
+export interface PeopleTimings {
+  detectMs: number;
+  splitMs: number;
+  trackMs: number;
+}
+
+/** A person as the page sees them: tracking id and face box normalised to the frame (0..1). */
+export interface LivePerson {
+  id: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export class LivePeople {
+  private readonly tracker = new FaceTracker();
+  private readonly splitter = new InstanceSplitter();
+  private labels = new Uint8Array(0);
+  private labelWidth = 0;
+  private labelHeight = 0;
+  /** Track id of each label of the last split (index = label). */
+  private labelIds: number[] = [0];
+  private readonly selectedByLabel = new Uint8Array(256);
+  private frame = 0;
+  private seeded = false;
+
+  private constructor(
+    private readonly detector: FaceDetector,
+    private readonly options: LivePeopleOptions,
+  ) {}
+
+  static async create(runtime: ModelRuntime, options: Partial<LivePeopleOptions> = {}): Promise<LivePeople> {
+    const resolved = { ...DEFAULT_LIVE_PEOPLE, ...options };
+    return new LivePeople(await FaceDetector.create(runtime, resolved.faceModel), resolved);
+  }
+
+  /** People currently tracked (confirmed), left to right. */
+  get people(): LivePerson[] {
+    const w = this.labelWidth || 1;
+    const h = this.labelHeight || 1;
+    return this.tracker.confirmed.map((t) => ({ id: t.id, x: t.x / w, y: t.y / h, width: t.width / w, height: t.height / h }));
+  }
+
+  /** Throws UnknownPersonError (and changes nothing) when an id is not a person in view. */
+  checkIds(ids: readonly number[]): void {
+    const known = new Set(this.tracker.all.map((t) => t.id));
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new UnknownPersonError(`no person ${unknown.join(', ')} in view (people: ${[...known].join(', ') || 'none'})`);
+    }
+  }
+
+  /** The tracked person at a point of the frame (normalised), from the last split; UnknownPersonError if none. */
+  personAt(x: number, y: number): number {
+    if (this.labelWidth === 0) throw new UnknownPersonError('no frame processed yet');
+    const px = Math.min(this.labelWidth - 1, Math.max(0, Math.floor(x * this.labelWidth)));
+    const py = Math.min(this.labelHeight - 1, Math.max(0, Math.floor(y * this.labelHeight)));
+    const id = this.labelIds[this.labels[py * this.labelWidth + px]!] ?? 0;
+    if (id === 0) throw new UnknownPersonError(`nobody at (${x.toFixed(2)}, ${y.toFixed(2)})`);
+    return id;
+  }
+
+  reset(): void {
+    this.tracker.reset();
+    this.frame = 0;
+    this.seeded = false;
+  }
+
+  /**
+   * `small` is the working-size frame and `mask` its refined person mask (same size), rewritten in place to the
+   * selection's share. `selected` are track ids; `invert` styles everyone else instead.
+   */
+  async apply(small: RgbImage, mask: Mask, timestampMs: number, selected: readonly number[], invert: boolean): Promise<PeopleTimings> {
+    const timings: PeopleTimings = { detectMs: 0, splitMs: 0, trackMs: 0 };
+    let t = performance.now();
+    // Detect on schedule, and on every frame until someone is found (so a selection has people to refer to).
+    if (this.frame++ % this.options.detectEvery === 0 || !this.seeded) {
+      const faces = await this.detector.detect(small);
+      timings.detectMs = performance.now() - t;
+      t = performance.now();
+      this.seeded = this.tracker.update(faces, timestampMs).length > 0 || this.seeded;
+    } else {
+      this.tracker.predict(timestampMs);
+    }
+    timings.trackMs = performance.now() - t;
+
+    t = performance.now();
+    if (this.labels.length !== mask.data.length) this.labels = new Uint8Array(mask.data.length);
+    this.labelWidth = mask.width;
+    this.labelHeight = mask.height;
+    // Every live track (also one coasting behind someone) seeds the split, so a hidden person's pixels that reappear
+    // keep their owner.
+    const tracks: Track[] = [...this.tracker.all].sort((a, b) => a.x - b.x);
+    this.splitter.split(mask, tracks, this.labels, DEFAULT_SPLIT);
+    this.labelIds = [0, ...tracks.map((tr) => tr.id)];
+    this.selectedByLabel.fill(0);
+    tracks.forEach((tr, index) => {
+      if (selected.includes(tr.id)) this.selectedByLabel[index + 1] = 1;
+    });
+    selectionMask(mask, this.labels, this.selectedByLabel, invert, mask);
+    timings.splitMs = performance.now() - t;
+    return timings;
+  }
+}
