@@ -36,6 +36,11 @@ export const ERROR_CODES = [
   'invalid_state',
   'not_found',
   'internal',
+  // access and limits (security)
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'timeout',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

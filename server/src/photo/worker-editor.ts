@@ -11,7 +11,9 @@ import type { PhotoEditing, PhotoEditOptions, PhotoEditResult, PhotoEditTimings 
 
 export type EditorRequest =
   | { type: 'edit'; id: number; pixels: ArrayBuffer; width: number; height: number; effect: Effect; options: Partial<PhotoEditOptions> }
-  | { type: 'close' };
+  | { type: 'close' }
+  /** Fault injection for tests: honoured only with DEEPPHOTO_FAULT_INJECTION=1 in the thread's environment. */
+  | { type: 'crash' };
 
 export type EditorReply =
   | { type: 'ready' }
@@ -20,17 +22,40 @@ export type EditorReply =
 
 const BOOT_URL = new URL('./editor-worker-boot.mjs', import.meta.url);
 
+type Waiting = { resolve: (r: PhotoEditResult) => void; reject: (e: Error) => void; width: number; height: number; timer: NodeJS.Timeout };
+
+/** One edit may take this long (a 40 Mpx photo with a teacher style on 2 cores is ~20 s); then it fails. */
+export const DEFAULT_EDIT_TIMEOUT_MS = 120_000;
+
+/**
+ * The thread keeps `error` and `exit` listeners for its whole life. If it dies (uncaught error, native crash,
+ * stuck past the timeout), the edits in flight fail and a fresh thread is started for the next photo.
+ */
 export class WorkerPhotoEditor implements PhotoEditing {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: PhotoEditResult) => void; reject: (e: Error) => void; width: number; height: number }>();
+  private readonly pending = new Map<number, Waiting>();
   private closed = false;
+  private worker: Worker;
+  private starting: Promise<Worker> | undefined;
+  /** Threads started after a crash (for tests and logs). */
+  restarts = 0;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    worker: Worker,
+    private readonly editTimeoutMs: number,
+    private readonly log: (message: string) => void,
+  ) {
+    this.worker = worker;
+    this.adopt(worker);
+  }
+
+  private adopt(worker: Worker): void {
     worker.on('message', (reply: EditorReply) => {
       if (reply.type === 'ready') return;
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
       this.pending.delete(reply.id);
+      clearTimeout(waiting.timer);
       if (reply.type === 'done') {
         waiting.resolve({ image: { width: waiting.width, height: waiting.height, data: new Uint8Array(reply.pixels) }, timings: reply.timings, modelId: reply.modelId });
       } else if (reply.name === 'UnknownStyleError') {
@@ -39,45 +64,102 @@ export class WorkerPhotoEditor implements PhotoEditing {
         waiting.reject(new Error(reply.message));
       }
     });
-    worker.on('exit', () => {
-      this.closed = true;
-      for (const waiting of this.pending.values()) waiting.reject(new Error('photo editor thread exited'));
+    worker.on('error', (error) => {
+      if (!this.closed) this.log(`photo editor thread crashed: ${error.message}; starting a new one`);
+    });
+    worker.once('exit', () => {
+      if (this.worker !== worker) return;
+      for (const waiting of this.pending.values()) {
+        clearTimeout(waiting.timer);
+        waiting.reject(new Error('photo editor thread exited; try again'));
+      }
       this.pending.clear();
+      if (!this.closed) this.respawn();
     });
   }
 
-  /** Starts the thread; resolves once its models are found and it listens. */
-  static start(): Promise<WorkerPhotoEditor> {
+  private respawn(): void {
+    this.restarts++;
+    const starting = WorkerPhotoEditor.spawn().then((worker) => {
+      if (this.closed) {
+        void worker.terminate();
+      } else {
+        this.worker = worker;
+        this.adopt(worker);
+      }
+      return worker;
+    });
+    this.starting = starting;
+    starting.then(
+      () => {
+        if (this.starting === starting) this.starting = undefined;
+      },
+      (error: unknown) => {
+        this.log(`photo editor thread did not restart: ${(error as Error).message}`);
+        if (this.starting === starting) this.starting = undefined;
+      },
+    );
+  }
+
+  private static spawn(): Promise<Worker> {
     const worker = new Worker(BOOT_URL);
     return new Promise((resolve, reject) => {
       const onMessage = (reply: EditorReply) => {
         if (reply.type !== 'ready') return;
         worker.off('message', onMessage);
-        worker.off('error', reject);
-        resolve(new WorkerPhotoEditor(worker));
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        resolve(worker);
       };
+      const onError = (error: Error) => {
+        worker.off('exit', onExit);
+        reject(error);
+      };
+      const onExit = (code: number) => reject(new Error(`photo editor thread exited with ${code} while starting`));
       worker.on('message', onMessage);
-      worker.once('error', reject);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
     });
   }
 
-  edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
-    if (this.closed) return Promise.reject(new Error('photo editor thread is closed'));
+  /** Starts the thread; resolves once its models are found and it listens. */
+  static async start(options: { editTimeoutMs?: number; log?: (message: string) => void } = {}): Promise<WorkerPhotoEditor> {
+    return new WorkerPhotoEditor(await WorkerPhotoEditor.spawn(), options.editTimeoutMs ?? DEFAULT_EDIT_TIMEOUT_MS, options.log ?? ((m) => console.warn(m)));
+  }
+
+  async edit(photo: RgbImage, effect: Effect, options: Partial<PhotoEditOptions> = {}): Promise<PhotoEditResult> {
+    if (this.closed) throw new Error('photo editor thread is closed');
+    if (this.starting) await this.starting;
     const id = ++this.nextId;
     const pixels = photo.data.slice().buffer; // a copy to transfer: the caller keeps its picture
+    const worker = this.worker;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, width: photo.width, height: photo.height });
-      this.worker.postMessage({ type: 'edit', id, pixels, width: photo.width, height: photo.height, effect, options } satisfies EditorRequest, [pixels]);
+      // A stuck edit ends its thread (it cannot be interrupted otherwise); the exit handler fails it and respawns.
+      const timer = setTimeout(() => {
+        this.log(`photo edit ${id} exceeded ${this.editTimeoutMs} ms; restarting the editor thread`);
+        void worker.terminate();
+      }, this.editTimeoutMs);
+      timer.unref();
+      this.pending.set(id, { resolve, reject, width: photo.width, height: photo.height, timer });
+      worker.postMessage({ type: 'edit', id, pixels, width: photo.width, height: photo.height, effect, options } satisfies EditorRequest, [pixels]);
     });
+  }
+
+  /** Test hook: makes the thread throw an uncaught error (only with DEEPPHOTO_FAULT_INJECTION=1). */
+  injectCrash(): void {
+    this.worker.postMessage({ type: 'crash' } satisfies EditorRequest);
   }
 
   /** Idempotent: asks the thread to release its models and leave; ends it if it does not within 2 s. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage({ type: 'close' } satisfies EditorRequest);
-    const timer = setTimeout(() => void this.worker.terminate(), 2000);
+    await this.starting?.catch(() => undefined);
+    const worker = this.worker;
+    if (worker.threadId === -1) return; // already gone (crashed, no restart)
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'close' } satisfies EditorRequest);
+    const timer = setTimeout(() => void worker.terminate(), 2000);
     await exited;
     clearTimeout(timer);
   }

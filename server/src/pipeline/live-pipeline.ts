@@ -132,15 +132,35 @@ export class LivePipeline {
     return { style: this.options.style, target: this.options.target, modelId: this.stylizer?.modelId ?? null };
   }
 
-  async update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target'>>): Promise<void> {
+  /**
+   * Changes style and/or target. Overlapping calls: one style load at a time, and changes that arrive while one
+   * loads are merged and applied next, so the last call wins and no loaded stage is left behind.
+   */
+  update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target'>>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('LivePipeline is closed'));
+    if (change.style !== undefined) this.catalog.modelFor(change.style, this.options.tier); // unknown style: throw now
+    this.pendingChange = { ...this.pendingChange, ...change };
+    const run = this.updating.then(() => this.applyPendingChange());
+    this.updating = run.catch(() => undefined);
+    return run;
+  }
+
+  private pendingChange: Partial<Pick<LivePipelineOptions, 'style' | 'target'>> | undefined;
+  private updating: Promise<void> = Promise.resolve();
+
+  private async applyPendingChange(): Promise<void> {
+    const change = this.pendingChange;
+    this.pendingChange = undefined;
+    if (!change) return; // merged into the run before this one, which already applied it
     if (this.closed) throw new Error('LivePipeline is closed');
-    const previous = this.stylizer;
-    let next = previous;
     const style = change.style ?? this.options.style;
+    let next = this.stylizer;
     if (change.style !== undefined) {
       const modelId = this.catalog.modelFor(style, this.options.tier);
-      if (modelId !== previous?.modelId) next = await LivePipeline.styleStage(this.runtime, modelId, this.options);
+      if (modelId !== this.stylizer?.modelId) next = await LivePipeline.styleStage(this.runtime, modelId, this.options);
     }
+    // Read the stage to retire only now, after the await: it is whatever frames use at the moment of the swap.
+    const previous = this.stylizer;
     if (this.closed) {
       if (next !== previous) next?.close?.();
       throw new Error('LivePipeline is closed');

@@ -27,7 +27,9 @@ export type StyleThreadRequest =
       outputHeight: number;
       maxLongSide: number;
     }
-  | { type: 'close' };
+  | { type: 'close' }
+  /** Fault injection for tests: honoured only with DEEPPHOTO_FAULT_INJECTION=1 in the thread's environment. */
+  | { type: 'crash' };
 
 export type StyleThreadReply =
   | { type: 'ready' }
@@ -70,6 +72,13 @@ export class ThreadedStylizer {
       this.pending = undefined;
       if (message.type === 'done') pending.resolve();
       else pending.reject(new Error(`style thread: ${message.message}`));
+    });
+    // For the thread's whole life: an uncaught error in it must fail this stage, not the process (a Worker
+    // 'error' without a listener is rethrown in the parent).
+    worker.on('error', (error) => {
+      this.closed = true;
+      this.pending?.reject(new Error(`style thread crashed: ${error.message}`));
+      this.pending = undefined;
     });
     worker.on('exit', () => {
       this.closed = true;
@@ -123,6 +132,11 @@ export class ThreadedStylizer {
       this.pending = { seq, resolve: () => resolve({ width: picture.width, height: picture.height }), reject };
       this.worker.postMessage(request);
     });
+  }
+
+  /** Test hook: makes the thread throw an uncaught error (only with DEEPPHOTO_FAULT_INJECTION=1). */
+  injectCrash(): void {
+    this.worker.postMessage({ type: 'crash' } satisfies StyleThreadRequest);
   }
 
   /** Idempotent. A run in progress is rejected. */
