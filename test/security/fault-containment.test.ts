@@ -115,12 +115,13 @@ describe('fault containment', () => {
 describe('process-level policy', () => {
   it('logs with context, shuts down (finalizing), and exits 70 for a supervisor', async () => {
     const target = new EventEmitter() as unknown as NodeJS.Process;
+    const emit = (target as unknown as EventEmitter).emit.bind(target);
     const log: string[] = [];
     let shutdowns = 0;
     const exits: number[] = [];
     const remove = installProcessPolicy({ target, log: (m) => log.push(m), exit: (c) => exits.push(c), shutdown: async () => void shutdowns++ });
-    target.emit('uncaughtException', new Error('boom in a timer'));
-    target.emit('unhandledRejection', new Error('second one during shutdown'));
+    emit('uncaughtException', new Error('boom in a timer'));
+    emit('unhandledRejection', new Error('second one during shutdown'));
     await new Promise((r) => setTimeout(r, 20));
     expect(shutdowns).toBe(1);
     expect(exits).toEqual([FATAL_EXIT_CODE]);

@@ -46,7 +46,7 @@ function socketOutcome(token: unknown, headers: Record<string, string> = {}): Pr
 
 async function offerWith(token: string): Promise<{ ok: boolean; error?: { code: string } }> {
   const c = connect(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } });
-  await new Promise((r) => c.once('connect', r));
+  await new Promise<void>((r) => c.once('connect', () => r()));
   const ack = await new Promise<{ ok: boolean; error?: { code: string } }>((resolve) => c.emit('offer', { sdp: 'v=0' }, resolve));
   c.disconnect();
   return ack;
@@ -83,7 +83,7 @@ describe('access tokens', () => {
     const viewer = await authority.issue({ identity: 'bob', grants: ['photo'] });
     expect((await offerWith(viewer)).error?.code).toBe('forbidden');
     const c = connect(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: viewer } });
-    await new Promise((r) => c.once('connect', r));
+    await new Promise<void>((r) => c.once('connect', () => r()));
     const rec = await new Promise<{ error?: { code: string } }>((resolve) => c.emit('recording.start', {}, resolve));
     c.disconnect();
     expect(rec.error?.code).toBe('forbidden');
