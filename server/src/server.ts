@@ -10,7 +10,7 @@ import { recordingRoutes } from './live/recording-routes.ts';
 import type { RecordingStoreOptions } from './live/recording-store.ts';
 import { attachSignaling, type SignalingHandle, type SignalingOptions } from './signaling/signaling.ts';
 import type { Logger } from './runtime/onnx.ts';
-import { loadTls, readSecurityConfig, type SecurityConfig } from './config/config.ts';
+import { loadTls, readSecurityConfig, securityConfigSchema, type SecurityConfig } from './config/config.ts';
 import { createSecurityContext, type SecurityContext } from './security/guard.ts';
 
 /** The live frame processor: segmentation + style (LivePipeline), loaded inside each session's worker. */
@@ -51,7 +51,7 @@ function envInt(name: string): number | undefined {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   // Validate before anything heavy starts: a bad setting or a missing secret stops here with a clear message.
-  const config: SecurityConfig = { ...readSecurityConfig(), ...options.security };
+  const config: SecurityConfig = securityConfigSchema.parse({ ...readSecurityConfig(), ...options.security });
   const security = createSecurityContext({ host, config });
   const tls = loadTls(config);
   const photo = await createPhotoContext({ logger: options.logger, editorThread: true });
