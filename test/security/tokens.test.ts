@@ -163,3 +163,25 @@ describe('zero setup and refusing to start unprotected', () => {
     expect(() => createSecurityContext({ host: '127.0.0.1', env: {} })).not.toThrow();
   });
 });
+
+describe('deepphoto token', () => {
+  it('prints a token for the room and identity that the server accepts, and a join link', async () => {
+    const { runTokenCommand } = await import('../../server/src/cli/token.ts');
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (m: string) => void lines.push(m);
+    let code: number;
+    try {
+      code = await runTokenCommand(['--room', 'R', '--identity', 'alice', '--ttl', '1h', '--json'], { DEEPPHOTO_SECRET: SECRET });
+    } finally {
+      console.log = log;
+    }
+    expect(code).toBe(0);
+    const out = JSON.parse(lines[0]!) as { token: string; joinUrl: string };
+    expect(out.joinUrl).toMatch(/\/\?token=ey/);
+    const auth = await authority.verify(out.token, { room: 'R', grant: 'publish' });
+    expect(auth.identity).toBe('alice');
+    expect(auth.expiresAt - Date.now() / 1000).toBeGreaterThan(3500);
+    expect(await runTokenCommand(['--identity', 'alice'], {})).toBe(2); // no secret: refuses, says what to set
+  });
+});

@@ -12,11 +12,13 @@ import { targetSchema, TARGETS } from '@deepphoto/shared';
 import { createPhotoContext, quietLogger } from '../context.ts';
 import { decodePhoto, encodePhoto, formatFor, formatForPath, PhotoInputError } from '../photo/io.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
+import { runTokenCommand, TOKEN_USAGE } from './token.ts';
 
 const USAGE = `usage:
   deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N]
   deepphoto sheet IN -o OUT.png --style STYLE      (original, whole, background, person side by side)
-  deepphoto --list-styles`;
+  deepphoto --list-styles
+  ${TOKEN_USAGE}`;
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
 
@@ -42,6 +44,7 @@ function expandInputs(paths: string[]): string[] {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'token') return runTokenCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
