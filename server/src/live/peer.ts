@@ -20,6 +20,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import type { IcePayload } from '@deepphoto/shared';
+import { ByteRateWindow, MAX_INCOMING_BITS_PER_SECOND } from '../security/rate-limit.ts';
 import { DEFAULT_MAX_PAYLOAD, Vp8Depacketizer, Vp8Packetizer } from './vp8-rtp.ts';
 
 export interface LivePeerOptions {
@@ -39,6 +40,8 @@ export interface LivePeerOptions {
   portRange?: [number, number];
   /** Largest decoded frame; announced to the browser as VP8 max-fs in the answer. */
   maxFrameSize?: { width: number; height: number };
+  /** Incoming media budget; packets beyond it are dropped (default 12 Mbit/s). */
+  maxIncomingBitsPerSecond?: number;
 }
 
 /** Adds `max-fs` (in 16x16 macroblocks) to the answer's VP8 fmtp so that the browser does not send bigger frames. */
@@ -87,6 +90,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
   private goneEmitted = false;
   readonly counters = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, plisSent: 0, keyframeRequests: 0 };
   private readonly options: Required<Omit<LivePeerOptions, 'portRange'>> & Pick<LivePeerOptions, 'portRange'>;
+  private readonly incomingBudget: ByteRateWindow;
 
   constructor(options: LivePeerOptions = {}) {
     super();
@@ -98,7 +102,9 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       iceServers: options.iceServers ?? [],
       maxFrameSize: options.maxFrameSize ?? { width: 1920, height: 1080 },
       portRange: options.portRange,
+      maxIncomingBitsPerSecond: options.maxIncomingBitsPerSecond ?? MAX_INCOMING_BITS_PER_SECOND,
     };
+    this.incomingBudget = new ByteRateWindow(this.options.maxIncomingBitsPerSecond);
     this.packetizer = new Vp8Packetizer(this.options.maxPayload);
     this.pc = new RTCPeerConnection({
       codecs: {
@@ -237,6 +243,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
 
   private onRtp(rtp: RtpPacket): void {
     if (this.closed) return;
+    if (!this.incomingBudget.admit(rtp.payload.length)) return;
     this.counters.bytesIn += rtp.payload.length;
     const result = this.depacketizer.push({
       sequenceNumber: rtp.header.sequenceNumber,
