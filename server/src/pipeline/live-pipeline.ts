@@ -138,7 +138,11 @@ export class LivePipeline {
    */
   update(change: Partial<Pick<LivePipelineOptions, 'style' | 'target'>>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('LivePipeline is closed'));
-    if (change.style !== undefined) this.catalog.modelFor(change.style, this.options.tier); // unknown style: throw now
+    try {
+      if (change.style !== undefined) this.catalog.modelFor(change.style, this.options.tier); // unknown style: refuse now
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     this.pendingChange = { ...this.pendingChange, ...change };
     const run = this.updating.then(() => this.applyPendingChange());
     this.updating = run.catch(() => undefined);

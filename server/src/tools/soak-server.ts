@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { liveFrameWorkerCount } from '../live/frame-worker-client.ts';
 import { liveRecorderChildren } from '../live/recorder.ts';
+import { installProcessPolicy } from '../security/process-policy.ts';
 import { startServer } from '../server.ts';
 
 const page = await readFile(process.env.SOAK_PAGE_FILE!, 'utf8');
@@ -35,6 +36,7 @@ const sample = () => ({
   children: liveRecorderChildren(),
   threads: readdirSync('/proc/self/task').length,
 });
+installProcessPolicy({ shutdown: () => server.close() }); // as `npm start` does: log with context, exit 70
 console.log(`READY ${server.url}`);
 const timer = setInterval(() => console.log(JSON.stringify(sample())), 1000);
 process.once('SIGTERM', () => {

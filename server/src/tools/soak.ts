@@ -5,7 +5,7 @@
  * ffmpeg children / threads left after the calls end, and whether the server exits cleanly.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,10 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><script src="/soc
 <video id="remote" autoplay muted playsinline width="160" height="120"></video>
 <script>
 const S = window.soak = { frames: 0, stats: [], errors: [] };
-S.emit = (event, payload) => new Promise((resolve) => S.socket.emit(event, payload, resolve));
+S.emit = (event, payload) => new Promise((resolve) => {
+  const timer = setTimeout(() => resolve({ ok: false, error: { code: 'no_answer' } }), 15000);
+  S.socket.emit(event, payload, (r) => { clearTimeout(timer); resolve(r); });
+});
 S.start = async () => {
   const auth = (cb) => fetch('/api/token').then((r) => r.json()).then((j) => cb({ token: j.token }), () => cb({}));
   const socket = S.socket = io({ transports: ['websocket'], auth });
@@ -91,10 +94,18 @@ async function main(): Promise<void> {
     }
   });
   let serverErr = '';
+  const serverLog = path.join(os.tmpdir(), `deepphoto-soak-server-${process.pid}.log`);
   child.stderr!.on('data', (d: Buffer) => {
-    if (serverErr.length < 20_000) serverErr += d.toString();
+    serverErr = (serverErr + d.toString()).slice(-20_000);
+    void appendFile(serverLog, d);
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let serverGone: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      serverGone = code;
+      resolve(code);
+    }),
+  );
   const readyBy = Date.now() + 120_000;
   while (!url && Date.now() < readyBy) await new Promise((r) => setTimeout(r, 200));
   if (!url) throw new Error(`soak: server did not start\n${serverErr}`);
@@ -126,7 +137,7 @@ async function main(): Promise<void> {
   let recordingStop = 0;
   let recordingPage: Page | undefined;
   const minuteEnds: number[] = [];
-  while (Date.now() - started < minutes * 60_000) {
+  while (Date.now() - started < minutes * 60_000 && serverGone === undefined) {
     const now = Date.now();
     if (now >= nextSwitch) {
       nextSwitch += switchMs;
@@ -162,7 +173,7 @@ async function main(): Promise<void> {
   for (const p of pages) await p.close();
   await browser.close();
   const leakBy = Date.now() + 15_000;
-  while (Date.now() < leakBy && (samples.at(-1)!.sessions > 0 || samples.at(-1)!.workers > 0 || samples.at(-1)!.children > 0)) await new Promise((r) => setTimeout(r, 500));
+  while (serverGone === undefined && Date.now() < leakBy && (samples.at(-1)!.sessions > 0 || samples.at(-1)!.workers > 0 || samples.at(-1)!.children > 0)) await new Promise((r) => setTimeout(r, 500));
   await new Promise((r) => setTimeout(r, 2000));
   const afterCalls = samples.at(-1)!;
   child.kill('SIGTERM');
@@ -196,6 +207,9 @@ async function main(): Promise<void> {
     leakedThreadsVsBaseline: afterCalls.threads - baseline.threads,
     final: final ?? null,
     serverExitCode: exitCode,
+    serverDiedDuringSoak: serverGone !== undefined && Date.now() - started < minutes * 60_000 ? true : undefined,
+    serverLogTail: exitCode === 0 ? undefined : serverErr.slice(-3000),
+    serverLog,
   };
   await rm(dir, { recursive: true, force: true });
   console.log(values.json ? JSON.stringify(result) : result);
