@@ -4,13 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: ffmpeg (recording remux, test clips), Debian's chromium (end-to-end tests, Playwright), redis-server.
+# System packages: ffmpeg (recording remux, test clips), Debian's chromium (end-to-end tests, Playwright), redis-server
+# (the cluster's coordination engine; the tests start their own) and coturn (the TURN relay the end-to-end TURN
+# test starts on loopback; also a ready TURN server for deployments).
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-# redis-server: the cluster's coordination engine (only used with DEEPPHOTO_REDIS_URL; the tests start their own).
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/bin/turnserver ] || missing+=(coturn)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install: need Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2

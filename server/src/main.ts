@@ -1,14 +1,28 @@
 /**
  * `npm start`: the product on one port — web page, HTTP API, live sessions (socket.io + WebRTC).
  */
-import { startServer } from './server.ts';
+import { ConfigError } from './config/config.ts';
+import { installProcessPolicy } from './security/process-policy.ts';
+import { startServer, type RunningServer } from './server.ts';
 
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 
-const server = await startServer({ port, host });
-const shown = host === '0.0.0.0' ? `http://localhost:${port}/` : `${server.url}/`;
+let server: RunningServer;
+try {
+  server = await startServer({ port, host });
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`DeepPhoto Live did not start: ${error.message}`);
+    process.exit(78); // EX_CONFIG
+  }
+  throw error;
+}
+installProcessPolicy({ shutdown: () => server.close() });
+const scheme = server.security.config.tls ? 'https' : 'http';
+const shown = host === '0.0.0.0' ? `${scheme}://localhost:${port}/` : `${server.url}/`;
 console.log(`DeepPhoto Live on ${shown}  (styles: ${server.photo.catalog.ids().join(', ') || 'none — see README'})`);
+if (server.security.localTokens) console.log('access: loopback zero-setup (the page gets a short-lived token from this machine only)');
 
 async function shutdown(signal: string): Promise<void> {
   console.log(`${signal}: closing live sessions, recordings and models`);

@@ -10,6 +10,8 @@ import { recordingRoutes } from './live/recording-routes.ts';
 import type { RecordingStoreOptions } from './live/recording-store.ts';
 import { attachSignaling, type SignalingHandle, type SignalingOptions } from './signaling/signaling.ts';
 import type { Logger } from './runtime/onnx.ts';
+import { loadTls, readSecurityConfig, securityConfigSchema, type SecurityConfig } from './config/config.ts';
+import { createSecurityContext, type SecurityContext } from './security/guard.ts';
 
 /** The live frame processor: segmentation + style (LivePipeline), loaded inside each session's worker. */
 export const LIVE_PROCESSOR_MODULE = new URL('./pipeline/live-processor.ts', import.meta.url).href;
@@ -27,6 +29,8 @@ export interface ServerOptions {
   servePage?: boolean;
   /** Extra routes; registered before listening. */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Security settings; default: read from DEEPPHOTO_* environment variables (see README: Security). */
+  security?: Partial<SecurityConfig>;
 }
 
 export interface RunningServer {
@@ -34,6 +38,7 @@ export interface RunningServer {
   app: FastifyInstance;
   photo: PhotoContext;
   signaling: SignalingHandle;
+  security: SecurityContext;
   /** Idempotent: closes live sessions (finalizing recordings), then HTTP, then model sessions. */
   close(): Promise<void>;
 }
@@ -44,8 +49,13 @@ function envInt(name: string): number | undefined {
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  // Validate before anything heavy starts: a bad setting or a missing secret stops here with a clear message.
+  const config: SecurityConfig = securityConfigSchema.parse({ ...readSecurityConfig(), ...options.security });
+  const security = createSecurityContext({ host, config });
+  const tls = loadTls(config);
   const photo = await createPhotoContext({ logger: options.logger, editorThread: true });
-  const app = await buildHttpApp({ photo });
+  const app = await buildHttpApp({ photo, security, ...(tls ? { https: tls } : {}) });
   const signaling = await attachSignaling(app.server, {
     knownStyles: () => photo.catalog.ids(),
     knownBackground: (id) => photo.backgrounds.exists(id),
@@ -53,12 +63,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     maxSessions: options.maxSessions ?? envInt('DEEPPHOTO_MAX_SESSIONS') ?? 2,
     processorModule: options.processorModule ?? LIVE_PROCESSOR_MODULE,
     ...(options.recordings ? { recordings: options.recordings } : {}),
+    security,
     ...options.signaling,
+    peer: {
+      iceServers: config.iceServers,
+      ...(config.rtcPortRange ? { portRange: config.rtcPortRange } : {}),
+      // Announced address: werift adds it as an extra host candidate (with the bound port), which is what a
+      // 1:1 NAT / container port mapping needs.
+      iceAdditionalHostAddresses: ['127.0.0.1', ...(config.announcedAddress ? [config.announcedAddress] : [])],
+      ...options.signaling?.peer,
+    },
   });
-  await app.register(recordingRoutes, { store: signaling.store });
+  await app.register(recordingRoutes, { store: signaling.store, security });
   if (options.servePage ?? true) await app.register(webStatic);
   for (const plugin of options.plugins ?? []) await plugin(app);
-  const url = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  const url = await app.listen({ port: options.port ?? 0, host });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -67,5 +86,5 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await app.close();
       await photo.close();
     })());
-  return { url, app, photo, signaling, close };
+  return { url, app, photo, signaling, security, close };
 }

@@ -44,6 +44,11 @@ export const ERROR_CODES = [
   /** A person id / number that is not in the picture (person selection). */
   'unknown_person',
   'internal',
+  // access and limits (security)
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'timeout',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

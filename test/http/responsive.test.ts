@@ -21,7 +21,8 @@ describe('the server while it edits a photo', () => {
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
     const started = performance.now();
-    const response = await fetch(`${server.url}/api/edit`, { method: 'POST', body });
+    const { token } = (await (await fetch(`${server.url}/api/token`)).json()) as { token: string };
+    const response = await fetch(`${server.url}/api/edit`, { method: 'POST', body, headers: { authorization: `Bearer ${token}` } });
     const editMs = performance.now() - started;
     delay.disable();
     expect(response.status).toBe(200);

@@ -27,14 +27,18 @@ function withBitrate(sdp, kbps) {
 }
 S.emit = (event, payload) => new Promise((resolve) => S.socket.emit(event, payload, resolve));
 S.start = async () => {
-  const socket = S.socket = io({ transports: ['websocket'] });
+  // The server's loopback zero-setup token (tests may preset S.token, e.g. from a join link).
+  const auth = (cb) => (S.token ? Promise.resolve(S.token) : fetch('/api/token').then((r) => r.json()).then((j) => (S.token = j.token)))
+    .then((token) => cb({ token }), () => cb({}));
+  const socket = S.socket = io({ transports: ['websocket'], auth });
+  socket.on('connect_error', (e) => S.errors.push({ code: (e.data && e.data.code) || 'connect_error', message: e.message }));
   socket.on('error', (e) => S.errors.push(e));
   socket.on('stats', (s) => S.stats.push(s));
   socket.on('recording.ready', (r) => S.events.push({ type: 'recording.ready', r }));
   await new Promise((r) => socket.on('connect', r));
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 30 } });
   document.getElementById('local').srcObject = stream;
-  const pc = S.pc = new RTCPeerConnection();
+  const pc = S.pc = new RTCPeerConnection(S.rtcConfig || {});
   const tr = pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendrecv' });
   const vp8 = RTCRtpReceiver.getCapabilities('video').codecs.filter((c) => /VP8|rtx/i.test(c.mimeType));
   tr.setCodecPreferences(vp8);

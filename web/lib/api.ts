@@ -1,4 +1,5 @@
 /** The HTTP API on the same origin: style list and still-photo editing. */
+import { getAccessToken } from './auth.ts';
 import type { ErrorBody, ErrorCode, StyleInfo, Target } from '@deepphoto/shared';
 import { serverErrorMessage, UNREACHABLE, type UiError } from './messages.ts';
 
@@ -61,7 +62,7 @@ export function editPhoto(
   onProgress: (p: EditProgress) => void,
   signal?: AbortSignal,
 ): Promise<EditResult> {
-  return new Promise((resolve, reject) => {
+  return getAccessToken().then((token) => new Promise<EditResult>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const body = new FormData();
     if (effect.style) body.set('style', effect.style);
@@ -69,6 +70,7 @@ export function editPhoto(
     if (effect.strength !== undefined) body.set('strength', String(effect.strength));
     body.set('image', image, fileName);
     xhr.open('POST', '/api/edit');
+    xhr.setRequestHeader('authorization', `Bearer ${token}`);
     xhr.responseType = 'blob';
     xhr.upload.onprogress = (e) => onProgress({ phase: 'uploading', ...(e.lengthComputable ? { fraction: e.loaded / e.total } : {}) });
     xhr.upload.onload = () => onProgress({ phase: 'processing' });
@@ -91,5 +93,5 @@ export function editPhoto(
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     onProgress({ phase: 'uploading', fraction: 0 });
     xhr.send(body);
-  });
+  }), (error: unknown) => Promise.reject(new ApiError({ ...UNREACHABLE, detail: (error as Error).message })));
 }

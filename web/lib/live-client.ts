@@ -6,6 +6,7 @@
  * - The effect changes mid-stream with `update()` (`session.update`, acknowledged once the new effect is in use).
  * - If the socket drops mid-call, the peer connection is closed and a new offer is made once it reconnects.
  */
+import { getAccessToken, getIceServers, withAccessToken } from './auth.ts';
 import { io, type Socket } from 'socket.io-client';
 import type {
   Ack,
@@ -133,7 +134,7 @@ export class LiveClient {
     const result = await this.request('recording.stop', {});
     if (!result.ok) throw new LiveCallError(serverErrorMessage(result.error.code, result.error.message));
     const { ok: _ok, ...ready } = result;
-    return ready;
+    return { ...ready, url: withAccessToken(ready.url) };
   }
 
   private request<E extends 'session.update' | 'recording.start' | 'recording.stop' | 'offer'>(
@@ -170,6 +171,8 @@ export class LiveClient {
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,
       timeout: 5000,
+      // A fresh token on every (re)connect: zero-setup tokens are short-lived.
+      auth: (cb) => void getAccessToken().then((token) => cb({ token }), () => cb({})),
     });
     this.socket = socket;
     this.attempts = 0;
@@ -200,7 +203,7 @@ export class LiveClient {
         if (!this.ackErrors.has(key)) this.on.error(serverErrorMessage(e.code, e.message));
       }, 400);
     });
-    socket.on('recording.ready', (r) => this.on.recordingReady(r));
+    socket.on('recording.ready', (r) => this.on.recordingReady({ ...r, url: withAccessToken(r.url) }));
     return socket;
   }
 
@@ -222,7 +225,7 @@ export class LiveClient {
         const applied = await this.request('session.update', this.effect);
         if (!applied.ok) throw new LiveCallError(serverErrorMessage(applied.error.code, applied.error.message));
       }
-      const pc = new RTCPeerConnection();
+      const pc = new RTCPeerConnection({ iceServers: await getIceServers() });
       this.pc = pc;
       const transceiver = pc.addTransceiver(track, { direction: 'sendrecv', streams: [] });
       this.sender = transceiver.sender;

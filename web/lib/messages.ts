@@ -31,6 +31,14 @@ export function serverErrorMessage(code: ErrorCode, message: string): UiError {
       return { kind: 'bad_request', title: 'The server refused the request', detail: message };
     case 'not_found':
       return { kind: 'not_found', title: 'Not found on the server', detail: `${message} It may have been removed to free disk space.` };
+    case 'unauthorized':
+      return { kind: 'unauthorized', title: 'Your access has expired or is missing', detail: `${message} Reload the page, or open the join link you were given again.` };
+    case 'forbidden':
+      return { kind: 'forbidden', title: 'Not allowed', detail: message };
+    case 'rate_limited':
+      return { kind: 'rate_limited', title: 'Too many requests', detail: `${message} Wait a moment and try again.` };
+    case 'timeout':
+      return { kind: 'timeout', title: 'The call was ended', detail: `${message} Start the camera again.` };
     default:
       return { kind: 'internal', title: 'Something went wrong on the server', detail: `${message} The server is still running; try again.` };
   }

@@ -31,6 +31,7 @@ function personSelection(person: string[] | undefined, except: string[] | undefi
   if (people.some((n) => !Number.isInteger(n) || n < 1)) fail(`person numbers start at 1 (left to right); got ${given.join(', ')}`);
   return { target: person?.length ? 'people' : 'people-except', people };
 }
+import { runTokenCommand, TOKEN_USAGE } from './token.ts';
 
 const USAGE = `usage:
   deepphoto edit IN [IN ...] -o OUT --style STYLE --target ${TARGETS.join('|')} [--max-side N] [--strength 0..100]
@@ -43,7 +44,8 @@ const USAGE = `usage:
   deepphoto sheet IN -o OUT.jpg --style-image A --style-image B ...   (original + one panel per style picture)
   deepphoto effects IN -o OUT.png                  (original, blur light / strong, built-in pictures side by side)
   deepphoto --list-styles | --list-effects
-  (--style also takes any effect id of --list-effects, e.g. blur-strong or bg-dawn)`;
+  (--style also takes any effect id of --list-effects, e.g. blur-strong or bg-dawn)
+  ${TOKEN_USAGE}`;
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
 
@@ -69,6 +71,7 @@ function expandInputs(paths: string[]): string[] {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'token') return runTokenCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

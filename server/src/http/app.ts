@@ -4,7 +4,8 @@ import { effectFromId, styleIdSchema, styleStrengthSchema, targetSchema, TARGETS
 import { UnknownPersonError } from '../instances/live-people.ts';
 import { parsePeopleField } from './people-field.ts';
 import type { PhotoContext } from '../context.ts';
-import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
+import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, sniffPhotoFormat, type PhotoLimits } from '../photo/io.ts';
+import { authenticate, registerHttpSecurity, type SecurityContext } from '../security/guard.ts';
 import { ThumbnailCache } from '../photo/thumbnails.ts';
 import { registerEffectRoutes } from './effects-routes.ts';
 import { HttpError } from './errors.ts';
@@ -16,6 +17,11 @@ export interface HttpAppOptions {
   /** Photo edits running or waiting at once; beyond it the server answers 503 busy instead of queueing forever. */
   maxPendingEdits?: number;
   logger?: boolean;
+  /** Tokens (photo grant for /api/edit), Origin/Host checks, token and ICE endpoints. Off only in unit tests. */
+  security?: SecurityContext;
+  https?: { cert: Buffer; key: Buffer };
+  /** A request (upload included) must complete within this time; slow-loris uploads are cut (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -29,7 +35,14 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   const thumbnails = new ThumbnailCache(editor);
   let pendingEdits = 0;
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: limits.maxBytes + 1024 * 1024 });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: limits.maxBytes + 1024 * 1024,
+    requestTimeout: options.requestTimeoutMs ?? 60_000,
+    connectionTimeout: options.requestTimeoutMs ?? 60_000,
+    ...(options.https ? { https: options.https } : {}),
+  }) as unknown as FastifyInstance;
+  if (options.security) registerHttpSecurity(app, options.security);
   await app.register(multipart, { limits: { fileSize: limits.maxBytes, files: 1, fields: 8, fieldSize: 1024 } });
 
   app.setErrorHandler((error, _request, reply) => {
@@ -74,7 +87,19 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   await app.register(styleRoutes, { photo: options.photo, limits });
 
   app.post('/api/edit', async (request, reply) => {
+    if (options.security && !(await authenticate(options.security, request, reply, 'photo'))) return reply;
     if (!request.isMultipart()) throw new HttpError(415, 'not_an_image', 'send multipart/form-data with fields image, style, target');
+    // Busy is decided before a byte of the upload is read: a full server does not buffer 25 MB to say no.
+    if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
+    pendingEdits++;
+    try {
+      return await editUpload(request, reply);
+    } finally {
+      pendingEdits--;
+    }
+  });
+
+  async function editUpload(request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
     const fields: Record<string, string> = {};
     let upload: Buffer | undefined;
     for await (const part of request.parts()) {
@@ -87,6 +112,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       } else fields[part.fieldname] = String(part.value);
     }
     if (!upload) throw new HttpError(400, 'bad_request', 'missing file field "image"');
+    if (!sniffPhotoFormat(upload)) throw new HttpError(415, 'not_an_image', 'only JPEG, PNG and WebP photos are accepted (recognised by content)');
     const target = targetSchema.safeParse(fields.target ?? 'whole');
     if (!target.success) throw new HttpError(400, 'unknown_target', `unknown target "${fields.target}"; use one of ${TARGETS.join(', ')}`);
     // `style` is an effect id: a style, `blur-light` / `blur-strong`, `bg-<picture>` (see GET /api/effects).
@@ -102,9 +128,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     const strength = fields.strength === undefined ? undefined : styleStrengthSchema.safeParse(Number(fields.strength));
     if (strength && !strength.success) throw new HttpError(400, 'bad_request', `strength must be a number from 0 to 100, got "${fields.strength}"`);
     const people = parsePeopleField(fields.people, target.data);
-    if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
-    pendingEdits++;
-    try {
+    {
       const { image, format } = await decodePhoto(upload, limits);
       const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...people, ...(strength ? { strength: strength.data } : {}) }).catch((error: unknown) => {
         if (error instanceof UnknownPersonError) throw new HttpError(400, 'unknown_person', error.message);
@@ -118,10 +142,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         .header('x-deepphoto-model', modelId ?? 'none')
         .header('x-deepphoto-timings', JSON.stringify(timings))
         .send(body);
-    } finally {
-      pendingEdits--;
     }
-  });
+  }
 
   return app;
 }

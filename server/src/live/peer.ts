@@ -20,6 +20,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import type { IcePayload } from '@deepphoto/shared';
+import { ByteRateWindow, MAX_INCOMING_BITS_PER_SECOND } from '../security/rate-limit.ts';
 import { DEFAULT_MAX_PAYLOAD, Vp8Depacketizer, Vp8Packetizer } from './vp8-rtp.ts';
 
 export interface LivePeerOptions {
@@ -30,6 +31,28 @@ export interface LivePeerOptions {
   /** How long ICE may stay `disconnected` before the peer counts as gone. */
   disconnectedTimeoutMs?: number;
   maxPayload?: number;
+  /**
+   * STUN/TURN servers for the server's own ICE agent. Default: none, and nothing outside is contacted (werift would
+   * otherwise query stun.l.google.com on every call).
+   */
+  iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
+  /** UDP ports for the server's candidates (firewall rules), e.g. [40000, 40100]. */
+  portRange?: [number, number];
+  /** Largest decoded frame; announced to the browser as VP8 max-fs in the answer. */
+  maxFrameSize?: { width: number; height: number };
+  /** Incoming media budget; packets beyond it are dropped (default 12 Mbit/s). */
+  maxIncomingBitsPerSecond?: number;
+}
+
+/** Adds `max-fs` (in 16x16 macroblocks) to the answer's VP8 fmtp so that the browser does not send bigger frames. */
+export function withMaxFrameSize(sdp: string, size: { width: number; height: number }): string {
+  const maxFs = Math.ceil(size.width / 16) * Math.ceil(size.height / 16);
+  const m = /a=rtpmap:(\d+) VP8\/90000/i.exec(sdp);
+  if (!m) return sdp;
+  const pt = m[1];
+  const fmtp = new RegExp(`a=fmtp:${pt} ([^\r\n]*)`);
+  if (fmtp.test(sdp)) return sdp.replace(fmtp, (_l, p: string) => (/max-fs=/.test(p) ? `a=fmtp:${pt} ${p}` : `a=fmtp:${pt} ${p};max-fs=${maxFs}`));
+  return sdp.replace(m[0], `${m[0]}\r\na=fmtp:${pt} max-fs=${maxFs}`);
 }
 
 export interface IncomingFrame {
@@ -66,7 +89,8 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
   private closed = false;
   private goneEmitted = false;
   readonly counters = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, plisSent: 0, keyframeRequests: 0 };
-  private readonly options: Required<LivePeerOptions>;
+  private readonly options: Required<Omit<LivePeerOptions, 'portRange'>> & Pick<LivePeerOptions, 'portRange'>;
+  private readonly incomingBudget: ByteRateWindow;
 
   constructor(options: LivePeerOptions = {}) {
     super();
@@ -75,7 +99,12 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       pliIntervalMs: options.pliIntervalMs ?? 500,
       disconnectedTimeoutMs: options.disconnectedTimeoutMs ?? 5000,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      iceServers: options.iceServers ?? [],
+      maxFrameSize: options.maxFrameSize ?? { width: 1920, height: 1080 },
+      portRange: options.portRange,
+      maxIncomingBitsPerSecond: options.maxIncomingBitsPerSecond ?? MAX_INCOMING_BITS_PER_SECOND,
     };
+    this.incomingBudget = new ByteRateWindow(this.options.maxIncomingBitsPerSecond);
     this.packetizer = new Vp8Packetizer(this.options.maxPayload);
     this.pc = new RTCPeerConnection({
       codecs: {
@@ -89,6 +118,8 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
         ],
       },
       iceAdditionalHostAddresses: this.options.iceAdditionalHostAddresses,
+      iceServers: this.options.iceServers,
+      ...(this.options.portRange ? { icePortRange: this.options.portRange } : {}),
     });
     this.pc.onTrack.subscribe((track) => {
       if (track.kind !== 'video' || this.remoteSsrc !== undefined) return;
@@ -118,6 +149,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
   /** Applies the browser's offer and returns our answer (candidates included once gathered). */
   async answer(offerSdp: string): Promise<string> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    this.withoutDefaultStun();
     const transceiver = this.pc.getTransceivers().find((t) => t.kind === 'video');
     if (!transceiver) throw new TypeError('the offer has no video');
     this.transceiver = transceiver;
@@ -139,7 +171,24 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
     });
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
-    return this.pc.localDescription?.sdp ?? answer.sdp;
+    return withMaxFrameSize(this.pc.localDescription?.sdp ?? answer.sdp, this.options.maxFrameSize);
+  }
+
+  /** The ICE agents of this peer (one per transport); for the STUN guard and for tests. */
+  iceConnections(): Array<{ stunServer?: unknown }> {
+    const transports = (this.pc as unknown as { iceTransports?: Array<{ connection?: { stunServer?: unknown } }> }).iceTransports ?? [];
+    return transports.map((t) => t.connection).filter((c): c is { stunServer?: unknown } => c !== undefined);
+  }
+
+  /**
+   * werift's ICE agent falls back to stun.l.google.com when no STUN server is configured (werift-ice, Connection
+   * constructor), even with `iceServers: []`: every call would contact a third party, and wait on a lookup that
+   * cannot succeed offline. With no STUN server of ours, clear it before gathering starts (setLocalDescription).
+   */
+  private withoutDefaultStun(): void {
+    const hasStun = this.options.iceServers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => u.startsWith('stun:')));
+    if (hasStun) return;
+    for (const connection of this.iceConnections()) connection.stunServer = undefined;
   }
 
   async addIceCandidate(candidate: IcePayload['candidate']): Promise<void> {
@@ -194,6 +243,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
 
   private onRtp(rtp: RtpPacket): void {
     if (this.closed) return;
+    if (!this.incomingBudget.admit(rtp.payload.length)) return;
     this.counters.bytesIn += rtp.payload.length;
     const result = this.depacketizer.push({
       sequenceNumber: rtp.header.sequenceNumber,

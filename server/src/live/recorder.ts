@@ -19,6 +19,8 @@ export function liveRecorderChildren(): number {
 
 export interface RecorderOptions {
   ffmpegPath?: string;
+  /** Token identity the recording belongs to: only it may download it, and the quota evicts only its clips. */
+  owner?: string;
 }
 
 export class Recorder {
@@ -88,7 +90,8 @@ export class Recorder {
       if (this.frames === 0) throw new Error('nothing was recorded (no keyframe arrived)');
       const webm = this.store.webmPath(this.id);
       await runFfmpeg(this.options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'ivf', '-i', part, '-c', 'copy', webm]);
-      await this.store.enforceQuota(this.id);
+      await this.store.setOwner(this.id, this.options.owner ?? 'local');
+      await this.store.enforceQuota(this.id, this.options.owner ?? 'local');
       const bytes = (await this.store.size(this.id)) ?? 0;
       return { id: this.id, url: this.store.url(this.id), durationMs: Math.round(durationMs), bytes };
     } finally {

@@ -3,7 +3,7 @@
  * recording, enforced by the recorder, and a cap for all of them: the oldest are deleted first).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface RecordingStoreOptions {
@@ -26,8 +26,30 @@ export class RecordingStore {
     if (this.maxBytesPerRecording <= 0 || this.maxTotalBytes <= 0) throw new TypeError('recording limits must be positive');
   }
 
-  async init(): Promise<void> {
+  /** Creates the directory and deletes `.part` files a crash left behind (no live recorder exists yet). */
+  async init(): Promise<string[]> {
     await mkdir(this.dir, { recursive: true });
+    const stale = (await readdir(this.dir)).filter((n) => n.endsWith('.part'));
+    await Promise.all(stale.map((n) => rm(path.join(this.dir, n), { force: true })));
+    return stale;
+  }
+
+  private ownerPath(id: string): string {
+    if (!RecordingStore.isValidId(id)) throw new TypeError(`bad recording id "${id}"`);
+    return path.join(this.dir, `${id}.owner`);
+  }
+
+  async setOwner(id: string, owner: string): Promise<void> {
+    await writeFile(this.ownerPath(id), owner, 'utf8');
+  }
+
+  /** Owner identity of a recording; undefined for unknown ids (and for clips from before ownership: nobody's). */
+  async owner(id: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.ownerPath(id), 'utf8');
+    } catch {
+      return undefined;
+    }
   }
 
   newId(): string {
@@ -65,8 +87,11 @@ export class RecordingStore {
     }
   }
 
-  /** Deletes the oldest finished recordings until the total fits `maxTotalBytes` (keeping `keep` if given). */
-  async enforceQuota(keep?: string): Promise<string[]> {
+  /**
+   * Deletes the oldest finished recordings until the total fits `maxTotalBytes` (keeping `keep` if given). With
+   * `owner`, only that owner's clips are candidates: one caller cannot evict another's recordings.
+   */
+  async enforceQuota(keep?: string, owner?: string): Promise<string[]> {
     let entries: Array<{ id: string; file: string; size: number; mtime: number }> = [];
     let names: string[];
     try {
@@ -90,7 +115,9 @@ export class RecordingStore {
     for (const e of entries) {
       if (total <= this.maxTotalBytes) break;
       if (e.id === keep) continue;
+      if (owner !== undefined && (await this.owner(e.id)) !== owner) continue;
       await rm(e.file, { force: true });
+      await rm(path.join(this.dir, `${e.id}.owner`), { force: true });
       total -= e.size;
       deleted.push(e.id);
     }

@@ -12,6 +12,7 @@ import type { ProcessorOptions, UpdateResult } from './processor.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordingStore } from './recording-store.ts';
 import { StatsWindow } from './stats.ts';
+import { vp8KeyframeSize } from './vp8-rtp.ts';
 
 export interface SessionOptions {
   id: string;
@@ -23,7 +24,18 @@ export interface SessionOptions {
   store: RecordingStore;
   statsIntervalMs?: number;
   ffmpegPath?: string;
+  /** Token identity of the caller; recordings belong to it. */
+  owner?: string;
+  /** The peer must be connected within this time, else the call ends (`timeout`) and frees its slot. */
+  connectTimeoutMs?: number;
+  /** Once connected, a call that sends no video frame for this long ends (`timeout`). */
+  noMediaTimeoutMs?: number;
+  /** Largest decoded frame accepted; bigger keyframes are refused before they reach the decoder. */
+  maxFrameSize?: { width: number; height: number };
 }
+
+/** The largest camera frame a session decodes (refused before decoding; also announced in the SDP as max-fs). */
+export const MAX_DECODED_SIZE = { width: 1920, height: 1080 } as const;
 
 export interface SessionEvents {
   close: [reason: string];
@@ -43,7 +55,13 @@ export class Session extends EventEmitter<SessionEvents> {
   private firstRtpTs: number | undefined;
   private lastRtpTs = 0;
   private rtpUnwrapped = 0;
-  effect: { style: string; target: Target; people?: number[] };
+  private readonly watchdog: NodeJS.Timeout;
+  private readonly createdAt = performance.now();
+  private connected = false;
+  private lastFrameAt = 0;
+  /** Set while the stream's size is refused: frames are dropped until an acceptable keyframe arrives. */
+  private refusingSize = false;
+  effect: { style: string; target: Target; strength?: number; people?: number[] };
 
   private constructor(
     private readonly options: SessionOptions,
@@ -57,14 +75,40 @@ export class Session extends EventEmitter<SessionEvents> {
     this.peer.on('keyframe-request', () => this.worker.requestKeyframe());
     this.peer.on('ice', (c) => this.emit('ice', c));
     this.peer.on('gone', (reason) => void this.close(`peer gone: ${reason}`));
+    this.peer.on('connected', () => {
+      this.connected = true;
+      this.lastFrameAt = performance.now();
+    });
     this.worker.on('encoded', (o) => this.onEncoded(o));
-    this.worker.on('frame-error', (message) => this.emit('error', { code: 'internal', message: `frame skipped processing: ${message}` }));
+    this.worker.on('frame-error', (message) => this.reportError({ code: 'internal', message: `frame skipped processing: ${message}` }));
     this.worker.on('failed', (error) => {
-      this.emit('error', { code: 'internal', message: `frame worker failed: ${error.message}` });
+      this.reportError({ code: 'internal', message: `frame worker failed: ${error.message}; the call was ended` });
       void this.close('worker failed');
     });
     this.statsTimer = setInterval(() => this.emit('stats', this.stats.take(this.recording)), options.statsIntervalMs ?? 1000);
     this.statsTimer.unref();
+    this.watchdog = setInterval(() => this.checkDeadlines(), Math.min(1000, (options.connectTimeoutMs ?? 15_000) / 4, (options.noMediaTimeoutMs ?? 10_000) / 4));
+    this.watchdog.unref();
+  }
+
+  /** Emits `error` only while someone listens: a late failure after close() must not become an uncaught 'error'. */
+  private reportError(payload: ErrorPayload): void {
+    if (this.listenerCount('error') > 0) this.emit('error', payload);
+  }
+
+  /** A call that never connects, or stops sending video, gives its slot back. */
+  private checkDeadlines(): void {
+    if (this.closed) return;
+    const now = performance.now();
+    const connectTimeout = this.options.connectTimeoutMs ?? 15_000;
+    const noMedia = this.options.noMediaTimeoutMs ?? 10_000;
+    if (!this.connected && now - this.createdAt > connectTimeout) {
+      this.reportError({ code: 'timeout', message: `the call did not connect within ${Math.round(connectTimeout / 1000)} s (check network/TURN settings)` });
+      void this.close('connect timeout');
+    } else if (this.connected && now - this.lastFrameAt > noMedia) {
+      this.reportError({ code: 'timeout', message: `no video received for ${Math.round(noMedia / 1000)} s; the call was ended` });
+      void this.close('no media');
+    }
   }
 
   /** Starts the worker (processor + codecs); rejects without leaving anything behind. */
@@ -103,7 +147,7 @@ export class Session extends EventEmitter<SessionEvents> {
   startRecording(): string {
     if (this.closed) throw new LiveError('invalid_state', 'session closed');
     if (this.recorder) throw new LiveError('invalid_state', 'already recording');
-    this.recorder = new Recorder(this.options.store, { ffmpegPath: this.options.ffmpegPath });
+    this.recorder = new Recorder(this.options.store, { ffmpegPath: this.options.ffmpegPath, owner: this.options.owner ?? 'local' });
     this.worker.requestKeyframe(); // the recording starts at a keyframe
     return this.recorder.id;
   }
@@ -113,7 +157,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!recorder) throw new LiveError('invalid_state', 'not recording');
     this.recorder = undefined;
     const ready = await recorder.stop();
-    this.emit('recording.ready', ready);
+    if (this.listenerCount('recording.ready') > 0) this.emit('recording.ready', ready);
     return ready;
   }
 
@@ -125,10 +169,11 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private async doClose(reason: string): Promise<void> {
     clearInterval(this.statsTimer);
+    clearInterval(this.watchdog);
     const tasks: Array<Promise<unknown>> = [this.peer.close(), this.worker.close()];
     if (this.recorder) {
       tasks.push(
-        this.stopRecording().catch((error: unknown) => this.emit('error', LiveError.from(error).toPayload())),
+        this.stopRecording().catch((error: unknown) => this.reportError(LiveError.from(error).toPayload())),
       );
     }
     await Promise.allSettled(tasks);
@@ -138,6 +183,18 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private onIncoming(frame: IncomingFrame): void {
     if (this.closed) return;
+    this.lastFrameAt = performance.now();
+    // Refuse oversized streams before the decoder allocates for them (VP8 allows 16383x16383).
+    if (frame.keyframe) {
+      const size = vp8KeyframeSize(frame.data);
+      const max = this.options.maxFrameSize ?? MAX_DECODED_SIZE;
+      const tooBig = !size || Math.max(size.width, size.height) > Math.max(max.width, max.height) || Math.min(size.width, size.height) > Math.min(max.width, max.height);
+      if (tooBig && !this.refusingSize) {
+        this.reportError({ code: 'too_large', message: `camera frames of ${size ? `${size.width}x${size.height}` : 'unknown size'} are refused; the maximum is ${max.width}x${max.height}` });
+      }
+      this.refusingSize = tooBig;
+    }
+    if (this.refusingSize) return;
     // Unwrap the 32-bit 90 kHz RTP clock into increasing milliseconds for the processor and encoder.
     if (this.firstRtpTs === undefined) {
       this.firstRtpTs = frame.rtpTimestamp;
@@ -157,7 +214,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.stats.frameOut(out.data.length, latency, out.timings, out.dropped, out.width, out.height);
     const recorder = this.recorder;
     if (recorder && !recorder.writeFrame(out.data, out.keyframe, out.width, out.height) && recorder.full) {
-      this.stopRecording().catch((error: unknown) => this.emit('error', LiveError.from(error).toPayload()));
+      this.stopRecording().catch((error: unknown) => this.reportError(LiveError.from(error).toPayload()));
     }
   }
 }

@@ -57,6 +57,24 @@ export function isVp8Keyframe(frame: Uint8Array): boolean {
   return frame.length >= 3 && (frame[0]! & 0x01) === 0;
 }
 
+/**
+ * Width and height a VP8 keyframe declares (RFC 6386 §9.1: 3-byte frame tag, start code 9d 01 2a, then 14-bit
+ * width and height, little endian, with 2 scaling bits each). Undefined when it is not a well-formed keyframe.
+ */
+export function vp8KeyframeSize(frame: Uint8Array): { width: number; height: number } | undefined {
+  if (frame.length < 10 || (frame[0]! & 0x01) !== 0) return undefined;
+  if (frame[3] !== 0x9d || frame[4] !== 0x01 || frame[5] !== 0x2a) return undefined;
+  const width = (frame[6]! | (frame[7]! << 8)) & 0x3fff;
+  const height = (frame[8]! | (frame[9]! << 8)) & 0x3fff;
+  return { width, height };
+}
+
+/**
+ * Largest encoded frame we reassemble. A 1920x1080 VP8 keyframe at a generous 8 Mbit/s is well under 1 MiB; the
+ * cap stops a sender from growing the buffer without bound by never setting the marker bit.
+ */
+export const MAX_VP8_FRAME_BYTES = 2 * 1024 * 1024;
+
 export const DEFAULT_MAX_PAYLOAD = 1180;
 
 /**
@@ -99,7 +117,7 @@ export class Vp8Packetizer {
 export type DepacketizerResult =
   | { kind: 'frame'; data: Uint8Array; timestamp: number; keyframe: boolean }
   /** A frame was lost or cannot be decoded until the next keyframe: ask the sender for one (rate-limited). */
-  | { kind: 'keyframe-needed'; reason: 'gap' | 'start' | 'corrupt' };
+  | { kind: 'keyframe-needed'; reason: 'gap' | 'start' | 'corrupt' | 'oversize' };
 
 export interface DepacketizerStats {
   packets: number;
@@ -108,6 +126,7 @@ export interface DepacketizerStats {
   framesOut: number;
   framesDropped: number;
   latePackets: number;
+  oversizeDropped: number;
 }
 
 /**
@@ -128,10 +147,13 @@ export class Vp8Depacketizer {
   private lastSeq: number | undefined;
   private offset = 0;
   private waitingForKeyframe = true;
-  readonly stats: DepacketizerStats = { packets: 0, paddingDropped: 0, gaps: 0, framesOut: 0, framesDropped: 0, latePackets: 0 };
+  readonly stats: DepacketizerStats = { packets: 0, paddingDropped: 0, gaps: 0, framesOut: 0, framesDropped: 0, latePackets: 0, oversizeDropped: 0 };
 
-  constructor(initialCapacity = 256 * 1024) {
-    this.buffer = new Uint8Array(initialCapacity);
+  constructor(
+    initialCapacity = 256 * 1024,
+    private readonly maxFrameBytes = MAX_VP8_FRAME_BYTES,
+  ) {
+    this.buffer = new Uint8Array(Math.min(initialCapacity, maxFrameBytes));
   }
 
   push(packet: RtpLike): DepacketizerResult | undefined {
@@ -180,6 +202,14 @@ export class Vp8Depacketizer {
       if (this.assembling) this.stats.framesDropped++;
       this.assembling = false;
       return lost || this.waitingForKeyframe ? { kind: 'keyframe-needed', reason: lost ? 'gap' : 'start' } : undefined;
+    }
+    if (this.length + body.length > this.maxFrameBytes) {
+      // Drop the frame (and everything until the next keyframe) instead of growing the buffer.
+      this.assembling = false;
+      this.waitingForKeyframe = true;
+      this.stats.framesDropped++;
+      this.stats.oversizeDropped++;
+      return { kind: 'keyframe-needed', reason: 'oversize' };
     }
     this.append(body);
     if (!packet.marker) return lost ? { kind: 'keyframe-needed', reason: 'gap' } : undefined;

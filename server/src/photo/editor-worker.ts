@@ -20,6 +20,10 @@ port.on('message', (message: EditorRequest) => {
     void context.close().finally(() => port.close());
     return;
   }
+  if (message.type === 'crash') {
+    if (process.env.DEEPPHOTO_FAULT_INJECTION === '1') setImmediate(() => { throw new Error('injected photo thread crash'); });
+    return;
+  }
   const photo = { width: message.width, height: message.height, data: new Uint8Array(message.pixels) };
   if (message.type === 'style-vector') {
     context.editor.styleVector(photo).then(

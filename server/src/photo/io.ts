@@ -65,6 +65,19 @@ export async function decodePhoto(bytes: Uint8Array, limits: PhotoLimits = DEFAU
   }
 }
 
+/** Formats the HTTP API accepts: recognised by their leading bytes, never by name or declared type. */
+export type UploadFormat = 'jpeg' | 'png' | 'webp';
+
+/** JPEG (FF D8 FF), PNG (89 50 4E 47 0D 0A 1A 0A) or WebP (RIFF....WEBP); undefined for anything else. */
+export function sniffPhotoFormat(bytes: Uint8Array): UploadFormat | undefined {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length >= 8 && png.every((b, i) => bytes[i] === b)) return 'png';
+  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+  if (bytes.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  return undefined;
+}
+
 export function formatForPath(path: string): OutputFormat {
   const ext = path.toLowerCase().split('.').pop();
   if (ext === 'png') return 'png';

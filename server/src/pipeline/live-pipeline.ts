@@ -247,10 +247,34 @@ export class LivePipeline {
   }
 
   /**
-   * Applies a change; with a selection (people / pick) it resolves to the selection after it. Unknown people
-   * throw UnknownPersonError (code unknown_person) before anything changes.
+   * Changes the effect (style, target, strength) and/or the person selection (people, pick). Overlapping calls: one
+   * stage load at a time, and changes that arrive while one loads are merged and applied next, so the last call wins
+   * and no loaded stage is left behind. With a selection it resolves to the selection after it; unknown people
+   * throw UnknownPersonError (code unknown_person) and unknown styles UnknownStyleError, before anything changes.
    */
-  async update(change: LiveChange): Promise<{ people: number[] } | undefined> {
+  update(change: LiveChange): Promise<{ people: number[] } | undefined> {
+    if (this.closed) return Promise.reject(new Error('LivePipeline is closed'));
+    try {
+      const style = change.style ?? this.options.style;
+      if (change.style !== undefined && resolveEffect(style, change.target ?? this.options.target).kind === 'style') this.catalog.modelFor(style, this.options.tier);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    this.pendingChange = { ...this.pendingChange, ...change };
+    const run = this.updating.then(() => this.applyPendingChange());
+    this.updating = run.catch(() => undefined);
+    return run;
+  }
+
+  private pendingChange: LiveChange | undefined;
+  private updating: Promise<unknown> = Promise.resolve();
+  /** What the last applied change resolved to: the answer for a call that was merged into it. */
+  private lastUpdateResult: { people: number[] } | undefined;
+
+  private async applyPendingChange(): Promise<{ people: number[] } | undefined> {
+    const change = this.pendingChange;
+    this.pendingChange = undefined;
+    if (!change) return this.lastUpdateResult; // merged into the run before this one, which already applied it
     if (this.closed) throw new Error('LivePipeline is closed');
     // A pick may arrive right behind the switch to a people target: both wait for the one detector load.
     if (isPeopleTarget(change.target ?? this.options.target)) await this.ensureLivePeople();
@@ -266,9 +290,9 @@ export class LivePipeline {
         }
       }
     }
-    const previous = this.stylizer;
+    const current = this.stylizer;
     const style = change.style ?? this.options.style;
-    let next = previous;
+    let next = current;
     let renderer = this.renderer;
     const target = change.target ?? this.options.target;
     const strength = change.strength ?? this.options.strength;
@@ -276,16 +300,16 @@ export class LivePipeline {
     if (effect.kind !== 'style') {
       // Blur, picture or none: a renderer (or nothing) instead of a network.
       ({ stylizer: next, renderer } = await LivePipeline.stagesFor(this.runtime, this.catalog, effect, this.options));
-    } else if (change.style !== undefined || change.strength !== undefined || !previous) {
+    } else if (change.style !== undefined || change.strength !== undefined || !current) {
       renderer = null;
       const wanted = { ...this.options, style, strength };
       const key = LivePipeline.stageKey(this.catalog, wanted);
       const vector = this.catalog.styleVectorFor(style);
-      if (key === previous?.modelId) {
+      if (key === current?.modelId) {
         // nothing to change in the style stage
-      } else if (vector && previous?.arbitrary && previous.setStyle && previous.networkId === this.catalog.modelFor(style, this.options.tier)) {
+      } else if (vector && current?.arbitrary && current.setStyle && current.networkId === this.catalog.modelFor(style, this.options.tier)) {
         // Another arbitrary-style look: same network, new vector, no new thread or session (fast switch).
-        await previous.setStyle({ vector, strength: (strength ?? 100) / 100, predictModelId: this.catalog.arbitrary?.predictModelId, key });
+        await current.setStyle({ vector, strength: (strength ?? 100) / 100, predictModelId: this.catalog.arbitrary?.predictModelId, key });
       } else {
         const spare = vector ? await this.takeSpare(this.catalog.modelFor(style, this.options.tier)) : undefined;
         if (spare?.setStyle && vector) {
@@ -294,6 +318,8 @@ export class LivePipeline {
         } else next = await LivePipeline.styleStage(this.runtime, this.catalog, wanted);
       }
     }
+    // Read the stage to retire only now, after the await: it is whatever frames use at the moment of the swap.
+    const previous = this.stylizer;
     if (this.closed) {
       if (next !== previous) next?.close?.();
       throw new Error('LivePipeline is closed');
@@ -309,7 +335,8 @@ export class LivePipeline {
     }
     if (next && !next.arbitrary) this.startSpare();
     await this.firstFrameWithCurrentEffect();
-    return change.people !== undefined || change.pick !== undefined ? { people: [...people] } : undefined;
+    this.lastUpdateResult = change.people !== undefined || change.pick !== undefined ? { people: [...people] } : undefined;
+    return this.lastUpdateResult;
   }
 
   /**

@@ -43,6 +43,10 @@ try {
       );
       return;
     }
+    if (message.type === 'crash') {
+      if (process.env.DEEPPHOTO_FAULT_INJECTION === '1') setImmediate(() => { throw new Error('injected style thread crash'); });
+      return;
+    }
     const input = { width: message.inputWidth, height: message.inputHeight, data: new Uint8Array(message.input) };
     const output = { width: message.outputWidth, height: message.outputHeight, data: new Uint8Array(message.output) };
     const started = performance.now();

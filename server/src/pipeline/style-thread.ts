@@ -30,7 +30,9 @@ export type StyleThreadRequest =
       maxLongSide: number;
     }
   | { type: 'set-style'; seq: number; vector: Float32Array; strength: number; predictModelId: string | undefined }
-  | { type: 'close' };
+  | { type: 'close' }
+  /** Fault injection for tests: honoured only with DEEPPHOTO_FAULT_INJECTION=1 in the thread's environment. */
+  | { type: 'crash' };
 
 export type StyleThreadReply =
   | { type: 'ready' }
@@ -87,6 +89,13 @@ export class ThreadedStylizer {
       this.pending = undefined;
       if (message.type === 'done') pending.resolve();
       else pending.reject(new Error(`style thread: ${message.message}`));
+    });
+    // For the thread's whole life: an uncaught error in it must fail this stage, not the process (a Worker
+    // 'error' without a listener is rethrown in the parent).
+    worker.on('error', (error) => {
+      this.closed = true;
+      this.pending?.reject(new Error(`style thread crashed: ${error.message}`));
+      this.pending = undefined;
     });
     worker.on('exit', () => {
       this.closed = true;
@@ -161,6 +170,11 @@ export class ThreadedStylizer {
       this.pending = { seq, resolve: () => resolve({ width: picture.width, height: picture.height }), reject };
       this.worker.postMessage(request);
     });
+  }
+
+  /** Test hook: makes the thread throw an uncaught error (only with DEEPPHOTO_FAULT_INJECTION=1). */
+  injectCrash(): void {
+    this.worker.postMessage({ type: 'crash' } satisfies StyleThreadRequest);
   }
 
   /** Idempotent. A run in progress is rejected. */

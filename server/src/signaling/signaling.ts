@@ -22,6 +22,9 @@ import { DEFAULT_PROCESSOR_MODULE } from '../live/processor.ts';
 import { RecordingStore, type RecordingStoreOptions } from '../live/recording-store.ts';
 import type { Session } from '../live/session.ts';
 import { SessionManager } from '../live/session-manager.ts';
+import { OPEN_AUTH, socketGuard, type SecurityContext, type SocketAuthData } from '../security/guard.ts';
+import { MAX_ICE_CANDIDATES, SIGNALING_RATE_LIMITS, TokenBucket } from '../security/rate-limit.ts';
+import { requireGrant, type AuthContext, type Grant } from '../security/tokens.ts';
 
 export interface SignalingOptions {
   /** Style ids a client may ask for (e.g. from the style catalog); anything else is `unknown_style`. */
@@ -42,6 +45,12 @@ export interface SignalingOptions {
   path?: string;
   cors?: { origin: string | string[] | boolean };
   logger?: { info(message: string): void; warn(message: string): void };
+  /** Tokens + Origin/Host checks on connect. Without it (unit tests of signaling alone) every socket is `OPEN_AUTH`. */
+  security?: SecurityContext;
+  /** Concurrent sessions one identity may hold (default 1). */
+  maxSessionsPerIdentity?: number;
+  connectTimeoutMs?: number;
+  noMediaTimeoutMs?: number;
 }
 
 export interface SignalingHandle {
@@ -68,6 +77,9 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     peer: options.peer,
     store,
     statsIntervalMs: options.statsIntervalMs,
+    maxSessionsPerOwner: options.maxSessionsPerIdentity ?? options.security?.config.maxSessionsPerIdentity ?? 1,
+    connectTimeoutMs: options.connectTimeoutMs ?? options.security?.config.connectTimeoutMs,
+    noMediaTimeoutMs: options.noMediaTimeoutMs ?? options.security?.config.noMediaTimeoutMs,
   });
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     path: options.path ?? '/socket.io',
@@ -75,6 +87,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     maxHttpBufferSize: 256 * 1024,
     serveClient: false,
   });
+  if (options.security) io.use(socketGuard(options.security));
 
   /** An effect id (style id, blur, picture) must exist and suit the target; checked before anything changes. */
   async function checkEffect(style: string, target: Target): Promise<void> {
@@ -89,6 +102,29 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
 
   io.on('connection', (socket: LiveSocket) => {
     let session: Session | undefined;
+    const auth: AuthContext = (socket.data as Partial<SocketAuthData>).auth ?? OPEN_AUTH;
+    // One event at a time per socket: a handler runs only after the previous one finished (no interleaving of an
+    // offer with another offer, an update or a recording call across awaits).
+    let queue: Promise<unknown> = Promise.resolve();
+    let offerPending = false;
+    let iceCandidates = 0;
+    /** Style/target changes not started yet, merged: the latest click wins and only one load runs at a time. */
+    type Change = { style?: string; target?: Target; strength?: number; people?: number[]; pick?: { x: number; y: number } };
+    type PendingUpdate = { change: Change; acks: Array<(r: object | Error) => void> };
+    let pendingUpdate: PendingUpdate | undefined;
+    const buckets = {
+      offer: new TokenBucket(SIGNALING_RATE_LIMITS.offer),
+      ice: new TokenBucket(SIGNALING_RATE_LIMITS.ice),
+      'session.update': new TokenBucket(SIGNALING_RATE_LIMITS['session.update']),
+      'recording.start': new TokenBucket(SIGNALING_RATE_LIMITS.recording),
+      'recording.stop': new TokenBucket(SIGNALING_RATE_LIMITS.recording),
+    } satisfies Record<keyof typeof clientEventSchemas, TokenBucket>;
+    const GRANT_FOR: Partial<Record<keyof typeof clientEventSchemas, Grant>> = { offer: 'publish', 'recording.start': 'record', 'recording.stop': 'record' };
+    const serially = <T>(run: () => Promise<T>): Promise<T> => {
+      const next = queue.then(run);
+      queue = next.catch(() => undefined);
+      return next;
+    };
     let effect: { style: string; target: Target; strength?: number; people?: number[] } = options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' as Target };
 
     function fail(error: unknown, ack: AnyAck): void {
@@ -109,6 +145,15 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
         const ack: AnyAck = typeof last === 'function' ? (last as (r: unknown) => void) : undefined;
         const payloadArgs = ack ? args.slice(0, -1) : args;
         if (payloadArgs.length > 1) return fail(new LiveError('bad_request', `${event}: expected one payload`), ack);
+        if (!buckets[event].take()) return fail(new LiveError('rate_limited', `${event}: too many requests; slow down`), ack);
+        const grant = GRANT_FOR[event];
+        if (grant) {
+          try {
+            requireGrant(auth, grant);
+          } catch (error) {
+            return fail(error, ack);
+          }
+        }
         const parsed = clientEventSchemas[event].safeParse(payloadArgs[0]);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
@@ -125,9 +170,21 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     }
 
     handle('offer', async ({ sdp }) => {
+      if (offerPending) throw new LiveError('invalid_state', 'an offer is already being answered on this connection');
+      offerPending = true;
+      try {
+        return await serially(() => answerOffer(sdp));
+      } finally {
+        offerPending = false;
+      }
+    });
+
+    async function answerOffer(sdp: string): Promise<{ sdp: string }> {
+      if (socket.disconnected) throw new LiveError('invalid_state', 'socket disconnected');
       if (session) await session.close('renegotiated');
+      iceCandidates = 0;
       session = undefined;
-      const created = await sessions.create(effect);
+      const created = await sessions.create(effect, auth.identity);
       if (socket.disconnected) {
         await created.close('socket gone');
         throw new LiveError('invalid_state', 'socket disconnected');
@@ -150,40 +207,62 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       }
       socket.emit('answer', { sdp: answerSdp });
       return { sdp: answerSdp };
-    });
+    }
 
-    handle('ice', async ({ candidate }) => {
+    handle('ice', ({ candidate }) => serially(async () => {
       if (!session) throw new LiveError('invalid_state', 'ice before offer');
+      if (++iceCandidates > MAX_ICE_CANDIDATES) throw new LiveError('rate_limited', `more than ${MAX_ICE_CANDIDATES} ICE candidates for one call`);
       try {
         await session.addIceCandidate(candidate);
       } catch (error) {
         throw new LiveError('bad_request', `ice: ${(error as Error).message}`);
       }
-    });
+    }));
 
     handle('session.update', async (payload) => {
       const { pick, people, strength } = payload;
       const look: Partial<{ style: string; target: Target }> = payload.effect
         ? { style: effectIdOf(payload.effect), target: payload.effect.target }
         : { ...(payload.style !== undefined ? { style: payload.style } : {}), ...(payload.target !== undefined ? { target: payload.target } : {}) };
-      const lasting = { ...look, ...(strength !== undefined ? { strength } : {}), ...(people !== undefined ? { people } : {}) };
-      const next = { ...effect, ...lasting };
-      await checkEffect(next.style, next.target);
+      const update: Change = { ...look, ...(strength !== undefined ? { strength } : {}), ...(people !== undefined ? { people } : {}), ...(pick ? { pick } : {}) };
+      const wanted = { ...effect, ...pendingUpdate?.change, ...update };
+      await checkEffect(wanted.style, wanted.target);
       if (!session && pick) throw new LiveError('invalid_state', 'pick needs a running session');
-      const result = session ? await session.update({ ...lasting, ...(pick ? { pick } : {}) }) : undefined;
-      effect = { ...next, ...(result?.people ? { people: result.people } : {}) };
-      return { ...effect };
+      if (pendingUpdate) {
+        // Not started yet: fold this click into it; every caller gets the outcome of the merged change.
+        Object.assign(pendingUpdate.change, update);
+        return new Promise<object>((resolve, reject) => pendingUpdate!.acks.push((r) => (r instanceof Error ? reject(r) : resolve(r))));
+      }
+      const mine: PendingUpdate = { change: update, acks: [] };
+      pendingUpdate = mine;
+      try {
+        const result = await serially(async () => {
+          if ((pendingUpdate as PendingUpdate | undefined) === mine) pendingUpdate = undefined;
+          const { pick: _oneShot, ...lasting } = mine.change;
+          const next = { ...effect, ...lasting };
+          const outcome = session ? await session.update(mine.change) : undefined;
+          effect = { ...next, ...(outcome?.people ? { people: outcome.people } : {}) };
+          return { ...effect };
+        });
+        for (const a of mine.acks) a(result);
+        return result;
+      } catch (error) {
+        for (const a of mine.acks) a(error as Error);
+        throw error;
+      } finally {
+        if ((pendingUpdate as PendingUpdate | undefined) === mine) pendingUpdate = undefined;
+      }
     });
 
-    handle('recording.start', async () => {
+    handle('recording.start', () => serially(async () => {
       if (!session) throw new LiveError('invalid_state', 'no live session to record');
       return { id: session.startRecording() };
-    });
+    }));
 
-    handle('recording.stop', async () => {
+    handle('recording.stop', () => serially(async () => {
       if (!session) throw new LiveError('invalid_state', 'no live session');
       return await session.stopRecording();
-    });
+    }));
 
     socket.on('disconnect', () => {
       void session?.close('socket disconnected');

@@ -71,7 +71,9 @@ function decode(video) {
 }
 window.bench = { latencies: [], unreadable: 0, frames: 0, stats: [] };
 window.startBench = async () => {
-  const socket = io({ transports: ['websocket'] });
+  // loopback zero-setup token (the server runs without DEEPPHOTO_SECRET here)
+  const auth = (cb) => fetch('/api/token').then((r) => r.json()).then((j) => cb({ token: j.token }), () => cb({}));
+  const socket = io({ transports: ['websocket'], auth });
   socket.on('stats', (s) => window.bench.stats.push(s));
   await new Promise((r) => socket.on('connect', r));
   const emit = (e, p) => new Promise((r) => socket.emit(e, p, r));

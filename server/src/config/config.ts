@@ -1,0 +1,118 @@
+/**
+ * Network and security settings, read from the environment once into a typed, zod-validated object. A bad value
+ * stops the server at start with the variable's name (better than a surprise on the first call).
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const iceServerSchema = z
+  .object({
+    urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    username: z.string().optional(),
+    credential: z.string().optional(),
+  })
+  .strict();
+export type IceServer = z.infer<typeof iceServerSchema>;
+
+const csv = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export const securityConfigSchema = z.object({
+  /** HMAC secret for access tokens; without it only a loopback-bound server starts (ephemeral secret). */
+  secret: z.string().min(32, 'DEEPPHOTO_SECRET must be at least 32 characters').optional(),
+  tls: z.object({ cert: z.string(), key: z.string() }).optional(),
+  /** Origins allowed for socket.io and HTTP API calls, besides the server's own. */
+  allowedOrigins: z.array(z.string().url()),
+  /** Host header values accepted besides loopback names and the bound address (DNS-rebinding guard). */
+  allowedHosts: z.array(z.string().min(1)),
+  /** STUN/TURN servers handed to browsers (and used by the server's own ICE agent). Empty: nothing outside. */
+  iceServers: z.array(iceServerSchema),
+  turn: z.object({ secret: z.string().min(8), urls: z.array(z.string().regex(/^turns?:/)).min(1), ttlSeconds: z.number().int().positive() }).optional(),
+  /** Public address the server announces in its ICE candidates (behind NAT / in a container). */
+  announcedAddress: z.string().refine((v) => isIP(v) !== 0, 'DEEPPHOTO_ANNOUNCED_ADDRESS must be an IP address').optional(),
+  rtcPortRange: z
+    .tuple([z.number().int().min(1024).max(65535), z.number().int().min(1024).max(65535)])
+    .refine(([a, b]) => a <= b, 'DEEPPHOTO_RTC_PORT_RANGE: low-high')
+    .optional(),
+  maxSessionsPerIdentity: z.number().int().positive(),
+  connectTimeoutMs: z.number().int().positive(),
+  noMediaTimeoutMs: z.number().int().positive(),
+});
+export type SecurityConfig = z.infer<typeof securityConfigSchema>;
+
+export const DEFAULT_SECURITY_CONFIG: SecurityConfig = {
+  allowedOrigins: [],
+  allowedHosts: [],
+  iceServers: [],
+  maxSessionsPerIdentity: 1,
+  connectTimeoutMs: 15_000,
+  noMediaTimeoutMs: 10_000,
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return v;
+}
+
+/** Reads DEEPPHOTO_* security variables. Throws ConfigError naming the variable on a bad value. */
+export function readSecurityConfig(env: NodeJS.ProcessEnv = process.env): SecurityConfig {
+  let iceServers: unknown = [];
+  if (env.DEEPPHOTO_ICE_SERVERS) {
+    try {
+      iceServers = JSON.parse(env.DEEPPHOTO_ICE_SERVERS);
+    } catch {
+      // a plain comma list of URLs is accepted too: "stun:stun.example.org:3478,turn:turn.example.org"
+      iceServers = csv(env.DEEPPHOTO_ICE_SERVERS).map((urls) => ({ urls }));
+    }
+  }
+  const cert = env.DEEPPHOTO_TLS_CERT;
+  const key = env.DEEPPHOTO_TLS_KEY;
+  if (Boolean(cert) !== Boolean(key)) throw new ConfigError('set both DEEPPHOTO_TLS_CERT and DEEPPHOTO_TLS_KEY (PEM file paths), or neither');
+  const range = env.DEEPPHOTO_RTC_PORT_RANGE ? env.DEEPPHOTO_RTC_PORT_RANGE.split('-').map(Number) : undefined;
+  const turnUrls = csv(env.DEEPPHOTO_TURN_URLS);
+  const raw = {
+    secret: env.DEEPPHOTO_SECRET || undefined,
+    tls: cert && key ? { cert, key } : undefined,
+    allowedOrigins: csv(env.DEEPPHOTO_ALLOWED_ORIGINS),
+    allowedHosts: csv(env.DEEPPHOTO_ALLOWED_HOSTS),
+    iceServers,
+    turn: env.DEEPPHOTO_TURN_SECRET ? { secret: env.DEEPPHOTO_TURN_SECRET, urls: turnUrls, ttlSeconds: int(env, 'DEEPPHOTO_TURN_TTL', 3600) } : undefined,
+    announcedAddress: env.DEEPPHOTO_ANNOUNCED_ADDRESS || undefined,
+    rtcPortRange: range,
+    maxSessionsPerIdentity: int(env, 'DEEPPHOTO_MAX_SESSIONS_PER_IDENTITY', DEFAULT_SECURITY_CONFIG.maxSessionsPerIdentity),
+    connectTimeoutMs: int(env, 'DEEPPHOTO_CONNECT_TIMEOUT_MS', DEFAULT_SECURITY_CONFIG.connectTimeoutMs),
+    noMediaTimeoutMs: int(env, 'DEEPPHOTO_NO_MEDIA_TIMEOUT_MS', DEFAULT_SECURITY_CONFIG.noMediaTimeoutMs),
+  };
+  const parsed = securityConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid security setting${issue.path.length ? ` (${issue.path.join('.')})` : ''}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Loads the PEM files named by the config (once, at start). */
+export function loadTls(config: SecurityConfig): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.tls) return undefined;
+  try {
+    return { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) };
+  } catch (error) {
+    throw new ConfigError(`cannot read DEEPPHOTO_TLS_CERT/DEEPPHOTO_TLS_KEY: ${(error as Error).message}`);
+  }
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
