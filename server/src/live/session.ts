@@ -35,7 +35,8 @@ export interface SessionEvents {
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly id: string;
-  private readonly peer: LivePeer;
+  /** Public for the room forwarder (server/src/rooms), which taps its packets and writes its output slots. */
+  readonly peer: LivePeer;
   private readonly stats = new StatsWindow();
   private readonly statsTimer: NodeJS.Timeout;
   private recorder: Recorder | undefined;
@@ -96,6 +97,11 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.closed) throw new LiveError('invalid_state', 'session closed');
     await this.worker.update(change);
     this.effect = { ...this.effect, ...change };
+  }
+
+  /** Makes the encoder's next frame a keyframe (a new or lossy subscriber of a room needs one). */
+  requestKeyframe(): void {
+    if (!this.closed) this.worker.requestKeyframe();
   }
 
   startRecording(): string {

@@ -20,6 +20,8 @@ import { DEFAULT_PROCESSOR_MODULE } from '../live/processor.ts';
 import { RecordingStore, type RecordingStoreOptions } from '../live/recording-store.ts';
 import type { Session } from '../live/session.ts';
 import { SessionManager } from '../live/session-manager.ts';
+import { RoomRegistry } from '../rooms/room-registry.ts';
+import type { Room, RoomOptions } from '../rooms/room.ts';
 
 export interface SignalingOptions {
   /** Style ids a client may ask for (e.g. from the style catalog); anything else is `unknown_style`. */
@@ -38,12 +40,15 @@ export interface SignalingOptions {
   path?: string;
   cors?: { origin: string | string[] | boolean };
   logger?: { info(message: string): void; warn(message: string): void };
+  /** Room calls (slots per participant etc.). */
+  rooms?: Partial<RoomOptions>;
 }
 
 export interface SignalingHandle {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
   sessions: SessionManager;
   store: RecordingStore;
+  rooms: RoomRegistry;
   /** Closes every session (finalizing recordings) and the socket.io server (not the HTTP server). */
   close(): Promise<void>;
 }
@@ -65,6 +70,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     store,
     statsIntervalMs: options.statsIntervalMs,
   });
+  const rooms = new RoomRegistry(options.rooms);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     path: options.path ?? '/socket.io',
     cors: options.cors,
@@ -78,6 +84,9 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
 
   io.on('connection', (socket: LiveSocket) => {
     let session: Session | undefined;
+    /** Set while this socket is in a room call; its session was created by `room.join`, before the offer. */
+    let membership: { room: Room; id: string } | undefined;
+    let answered = false;
     let effect = options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' as Target };
 
     function fail(error: unknown, ack: AnyAck): void {
@@ -112,23 +121,46 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       });
     }
 
-    handle('offer', async ({ sdp }) => {
-      if (session) await session.close('renegotiated');
-      session = undefined;
-      const created = await sessions.create(effect);
-      if (socket.disconnected) {
-        await created.close('socket gone');
-        throw new LiveError('invalid_state', 'socket disconnected');
-      }
+    function leaveRoom(reason: string): void {
+      const left = membership;
+      if (!left) return;
+      membership = undefined;
+      left.room.remove(left.id, reason);
+      rooms.collect(left.room);
+    }
+
+    /** Makes `created` this socket's session: its events go to the socket; closing it leaves the room. */
+    function adopt(created: Session): void {
       session = created;
+      answered = false;
       created.on('stats', (s) => socket.emit('stats', s));
       created.on('ice', (c) => socket.emit('ice', c));
       created.on('error', (e) => socket.emit('error', e));
       created.on('recording.ready', (r) => socket.emit('recording.ready', r));
       created.once('close', (reason) => {
         if (session === created) session = undefined;
+        if (membership?.id === created.id) leaveRoom(reason);
         logger.info(`live session ${created.id} closed: ${reason}`);
       });
+    }
+
+    handle('offer', async ({ sdp }) => {
+      let created: Session;
+      if (membership) {
+        // The room session exists since room.join; a room call negotiates once (slots are pre-allocated).
+        if (!session || answered) throw new LiveError('invalid_state', 'this room call is already negotiated: leave and join again');
+        created = session;
+      } else {
+        if (session) await session.close('renegotiated');
+        session = undefined;
+        created = await sessions.create(effect);
+        if (socket.disconnected) {
+          await created.close('socket gone');
+          throw new LiveError('invalid_state', 'socket disconnected');
+        }
+        adopt(created);
+      }
+      answered = true;
       let answerSdp: string;
       try {
         answerSdp = await created.answer(sdp);
@@ -154,7 +186,54 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       const next = { ...effect, ...change };
       if (session) await session.update(change);
       effect = next;
+      if (membership) membership.room.effectChanged(membership.id);
       return { ...effect };
+    });
+
+    handle('room.join', async ({ room: name, name: displayName, ...change }) => {
+      if (membership || session) throw new LiveError('invalid_state', 'already in a call: leave it first');
+      checkStyle(change.style);
+      const wanted = { ...effect, ...change };
+      const room = rooms.reserve(name); // busy when the room is full
+      let created: Session;
+      try {
+        created = await sessions.create(wanted);
+      } catch (error) {
+        room.release();
+        rooms.collect(room);
+        const e = LiveError.from(error);
+        throw e.code === 'busy' ? new LiveError('busy', `the server cannot filter another camera now (${e.message})`) : e;
+      }
+      if (socket.disconnected || membership || session) {
+        room.release();
+        rooms.collect(room);
+        await created.close('socket gone');
+        throw new LiveError('invalid_state', 'socket disconnected or already in a call');
+      }
+      effect = wanted;
+      adopt(created);
+      membership = { room, id: created.id };
+      const participants = room.add({
+        id: created.id,
+        name: displayName,
+        session: created,
+        notify: (event: string, payload: unknown) => (socket.emit as (e: string, p: unknown) => void)(event, payload),
+      });
+      logger.info(`room ${name}: ${displayName} joined (${room.size}/${room.capacity})`);
+      return { participantId: created.id, room: name, slots: room.capacity - 1, participants };
+    });
+
+    handle('room.leave', async () => {
+      if (!membership) throw new LiveError('invalid_state', 'not in a room');
+      leaveRoom('left');
+      const s = session;
+      session = undefined;
+      await s?.close('left the room');
+    });
+
+    handle('media.mute', async (muted) => {
+      if (!membership) throw new LiveError('invalid_state', 'not in a room');
+      membership.room.setMuted(membership.id, muted);
     });
 
     handle('recording.start', async () => {
@@ -168,6 +247,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     });
 
     socket.on('disconnect', () => {
+      leaveRoom('disconnected');
       void session?.close('socket disconnected');
       session = undefined;
     });
@@ -178,6 +258,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     io,
     sessions,
     store,
+    rooms,
     close() {
       closing ??= (async () => {
         io.disconnectSockets(true);
