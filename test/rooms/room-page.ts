@@ -31,7 +31,7 @@ function addTile(id, track, self) {
   const onFrame = (now, meta) => {
     if (!v.isConnected) return;
     const [left, right] = halves(v);
-    rec.frames.push({ t: Date.now(), rtp: meta.rtpTimestamp, w: meta.width, left, right });
+    rec.frames.push({ t: Date.now(), rtp: meta.rtpTimestamp, pf: meta.presentedFrames, w: meta.width, left, right });
     if (rec.frames.length > 900) rec.frames.splice(0, 300);
     v.requestVideoFrameCallback(onFrame);
   };

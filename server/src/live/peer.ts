@@ -14,6 +14,7 @@ import {
   PictureLossIndication,
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  RTCRtpHeaderExtensionParameters,
   RtcpPayloadSpecificFeedback,
   RtpHeader,
   RtpPacket,
@@ -29,12 +30,27 @@ import { DEFAULT_MAX_PAYLOAD, Vp8Depacketizer, Vp8Packetizer } from './vp8-rtp.t
 export interface LivePeerOptions {
   /** Extra host addresses for ICE; `127.0.0.1` makes loopback-only setups (tests, same machine) work. */
   iceAdditionalHostAddresses?: string[];
+  /**
+   * STUN/TURN servers for our side of ICE. Default none: werift would otherwise use Google's public STUN server,
+   * and resolving/asking it (unreachable offline) delays every answer.
+   */
+  iceServers?: Array<{ urls: string; username?: string; credential?: string }>;
   /** Minimum spacing of our PLIs to the browser. */
   pliIntervalMs?: number;
   /** How long ICE may stay `disconnected` before the peer counts as gone. */
   disconnectedTimeoutMs?: number;
   maxPayload?: number;
+  /**
+   * Ask the browser to render our video as soon as it is decoded (RTP playout-delay extension, min = max = 0),
+   * instead of holding it in a jitter buffer sized for internet jitter: on a loaded machine Chrome grew that
+   * buffer to 400+ ms. Default true.
+   */
+  zeroPlayoutDelay?: boolean;
 }
+
+const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+/** min = 0, max = 0 (12 bits each, 10 ms units). */
+const ZERO_PLAYOUT_DELAY = Buffer.from([0, 0, 0]);
 
 export interface IncomingFrame {
   /** View into the depacketizer's buffer; copy before the next tick. */
@@ -57,6 +73,7 @@ export interface PeerOutput {
   kind: 'video' | 'audio';
   index: number;
   track: MediaStreamTrack;
+  transceiver: RTCRtpTransceiver;
 }
 
 export interface LivePeerEvents {
@@ -93,6 +110,8 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
   private closed = false;
   private goneEmitted = false;
   private micSubscribed = false;
+  /** The id the browser gave the playout-delay extension, per transceiver that negotiated it. */
+  private readonly playoutDelayIds = new Map<RTCRtpTransceiver, number>();
   /** Receive slots of a room call, in offer order: `outputs.video[k]` and `outputs.audio[k]` form slot k. */
   readonly outputs: { video: PeerOutput[]; audio: PeerOutput[] } = { video: [], audio: [] };
   readonly counters = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, plisSent: 0, keyframeRequests: 0 };
@@ -105,6 +124,8 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       pliIntervalMs: options.pliIntervalMs ?? 500,
       disconnectedTimeoutMs: options.disconnectedTimeoutMs ?? 5000,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      zeroPlayoutDelay: options.zeroPlayoutDelay ?? true,
+      iceServers: options.iceServers ?? [],
     };
     this.packetizer = new Vp8Packetizer(this.options.maxPayload);
     this.pc = new RTCPeerConnection({
@@ -119,6 +140,8 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
         ],
       },
       iceAdditionalHostAddresses: this.options.iceAdditionalHostAddresses,
+      iceServers: this.options.iceServers,
+      headerExtensions: { video: this.options.zeroPlayoutDelay ? [new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI })] : [], audio: [] },
     });
     this.pc.onTrack.subscribe((track) => {
       if (track.kind === 'audio' && !this.micSubscribed) {
@@ -177,6 +200,10 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       if (unserved) this.keyframeRequested('nack');
     });
     this.setUpOutputs(transceiver);
+    for (const t of this.pc.getTransceivers()) {
+      const ext = t.headerExtensions.find((e) => e.uri === PLAYOUT_DELAY_URI);
+      if (ext) this.playoutDelayIds.set(t, ext.id);
+    }
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     return this.pc.localDescription?.sdp ?? answer.sdp;
@@ -197,7 +224,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       if (offered !== 'sendonly' || (t.kind !== 'video' && t.kind !== 'audio')) continue;
       const kind = t.kind;
       const list = this.outputs[kind];
-      const output: PeerOutput = { kind, index: list.length, track: new MediaStreamTrack({ kind }) };
+      const output: PeerOutput = { kind, index: list.length, track: new MediaStreamTrack({ kind }), transceiver: t };
       list.push(output);
       t.setDirection('sendonly');
       void t.sender.replaceTrack(output.track);
@@ -224,6 +251,8 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
     if (this.closed) return;
     // werift rewrites the header in place (SSRC, payload type, extensions): one header object per subscriber.
     const header = new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: output.kind === 'video' ? 96 : 111 });
+    const playoutDelayId = this.playoutDelayIds.get(output.transceiver);
+    if (playoutDelayId !== undefined) header.extensions = [{ id: playoutDelayId, payload: ZERO_PLAYOUT_DELAY }];
     output.track.writeRtp(new RtpPacket(header, payload));
   }
 
@@ -244,6 +273,8 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
         marker: i === payloads.length - 1,
         payloadType: 96,
       });
+      const playoutDelayId = this.transceiver && this.playoutDelayIds.get(this.transceiver);
+      if (playoutDelayId !== undefined) header.extensions = [{ id: playoutDelayId, payload: ZERO_PLAYOUT_DELAY }];
       forwarded?.push({ sequenceNumber: this.sequenceNumber, timestamp: rtpTimestamp >>> 0, marker: header.marker, payload: payloads[i]! });
       this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
       this.outTrack.writeRtp(new RtpPacket(header, payloads[i]!));

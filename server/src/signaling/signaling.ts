@@ -29,6 +29,8 @@ export interface SignalingOptions {
   /** Effect of a new session until the client sends `session.update`. */
   defaultEffect?: { style: string; target: Target };
   maxSessions?: number;
+  /** Frame workers started ahead of demand (see SessionManagerOptions.spareWorkers). */
+  spareWorkers?: number;
   /** Module exporting `createProcessor: ProcessorFactory`, loaded in each session's worker. */
   processorModule?: string;
   workingWidth?: number;
@@ -63,6 +65,8 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
   const logger = options.logger ?? { info: () => {}, warn: (m: string) => console.warn(m) };
   const sessions = new SessionManager({
     maxSessions: options.maxSessions ?? 2,
+    spareWorkers: options.spareWorkers,
+    spareEffect: options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' },
     processorModule: options.processorModule ?? DEFAULT_PROCESSOR_MODULE,
     workingWidth: options.workingWidth,
     encoder: options.encoder,
