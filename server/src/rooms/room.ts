@@ -49,6 +49,8 @@ export interface ForwardCounters {
   keyframesAsked: number;
   nacksServed: number;
   nacksUnserved: number;
+  /** Main-thread time spent rewriting and handing packets to werift (which encrypts and sends them). */
+  forwardMs: number;
 }
 
 class Member {
@@ -90,7 +92,9 @@ export class Room {
   private readonly options: Required<RoomOptions>;
   /** Admitted but not yet added (their session is starting): they count against the capacity. */
   private reserved = 0;
-  readonly counters: ForwardCounters = { videoPackets: 0, audioPackets: 0, bytes: 0, keyframeRequests: 0, keyframesAsked: 0, nacksServed: 0, nacksUnserved: 0 };
+  readonly counters: ForwardCounters = { videoPackets: 0, audioPackets: 0, bytes: 0, keyframeRequests: 0, keyframesAsked: 0, nacksServed: 0, nacksUnserved: 0, forwardMs: 0 };
+  /** When true, packets are cached but not forwarded: the bench's baseline for the CPU cost of forwarding. */
+  paused = false;
 
   constructor(
     readonly name: string,
@@ -233,6 +237,7 @@ export class Room {
 
   private forwardVideo(publisher: Member, packets: ForwardedPacket[]): void {
     for (const p of packets) publisher.videoCache.put(p);
+    if (this.paused) return;
     const now = performance.now();
     for (const subscriber of this.members.values()) {
       const slot = subscriber.slotOf(publisher);
@@ -248,10 +253,12 @@ export class Room {
         this.counters.bytes += p.payload.length;
       }
     }
+    this.counters.forwardMs += performance.now() - now;
   }
 
   private forwardAudio(publisher: Member, packet: ForwardedPacket): void {
     publisher.audioCache.put(packet);
+    if (this.paused) return;
     const now = performance.now();
     for (const subscriber of this.members.values()) {
       const slot = subscriber.slotOf(publisher);
@@ -264,6 +271,7 @@ export class Room {
       this.counters.audioPackets++;
       this.counters.bytes += packet.payload.length;
     }
+    this.counters.forwardMs += performance.now() - now;
   }
 
   private answerNack(subscriber: Member, slot: number, lost: number[]): void {
