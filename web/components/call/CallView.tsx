@@ -26,7 +26,8 @@ export function CallView({ initialRoom, effect, announce }: Props) {
   effectRef.current = effect;
 
   useEffect(() => {
-    if (!initialRoom) setRoom((r) => r || randomRoomName());
+    if (initialRoom) setRoom(initialRoom);
+    else setRoom((r) => r || randomRoomName());
   }, [initialRoom]);
 
   // the gallery drives the own camera's effect mid-call
