@@ -58,6 +58,7 @@ export interface InboundStats {
   audioLevel?: number;
   totalAudioEnergy?: number;
   jitterBufferMs?: number;
+  framesDropped?: number;
 }
 
 export interface ClientStats {
@@ -126,6 +127,8 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
   private slots: Slot[] = [];
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private lastFrames = new Map<string, { frames: number; t: number }>();
+  /** Errors a failed ack reported recently: the server's matching `error` event is not reported twice. */
+  private readonly ackErrors = new Set<string>();
   private readonly options: Required<Omit<DeepPhotoClientOptions, 'url' | 'iceServers' | 'socketOptions'>> & DeepPhotoClientOptions;
   readonly participants = new Map<string, Participant>();
   /** This client's participant id (its server session id) once joined. */
@@ -140,11 +143,16 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     this.options = { path: '/socket.io', ackTimeoutMs: 15_000, statsIntervalMs: 1000, ...options };
   }
 
+  /** Whether the signaling socket is up (requests such as `setEffect` can be made). */
+  get connected(): boolean {
+    return this.socket?.connected === true;
+  }
+
   /** Connects the signaling socket (join/filter do it themselves). */
   async connect(): Promise<void> {
     if (this.socket?.connected) return;
     this.setState('connecting');
-    const socketOptions = { path: this.options.path, transports: ['websocket'], reconnection: false, timeout: 5000, ...this.options.socketOptions };
+    const socketOptions = { path: this.options.path, reconnection: false, timeout: 5000, ...this.options.socketOptions };
     const socket: ClientSocket = this.options.url ? io(this.options.url, socketOptions) : io(socketOptions);
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
@@ -163,6 +171,14 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     socket.on('participant.joined', (p) => this.onJoined(p));
     socket.on('participant.updated', (p) => this.onUpdated(p));
     socket.on('participant.left', (p) => this.onLeft(p.id, p.reason));
+    // The server emits `error` for a failed request too, just before its failed ack: report only errors no ack
+    // claims within a moment (e.g. the session failed), so that one cause gives one error.
+    socket.on('error', (e: ErrorPayload) => {
+      const key = `${e.code}:${e.message}`;
+      setTimeout(() => {
+        if (!this.ackErrors.has(key) && this.state !== 'closed') this.emit('error', new DeepPhotoError(e.code, e.message));
+      }, 400);
+    });
     socket.on('disconnect', () => {
       if (this.state === 'closed') return;
       this.closePeer();
@@ -271,8 +287,12 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
       (socket.emit as (e: string, p: unknown, cb: (r: Result) => void) => void)(event, payload, (result: Result) => {
         clearTimeout(timer);
         const r = result as Ack<object>;
-        if (r.ok) resolve(result as Extract<Result, { ok: true }>);
-        else reject(new DeepPhotoError((r as { error: ErrorPayload }).error.code, (r as { error: ErrorPayload }).error.message));
+        if (r.ok) return resolve(result as Extract<Result, { ok: true }>);
+        const { code, message } = (r as { error: ErrorPayload }).error;
+        const key = `${code}:${message}`;
+        this.ackErrors.add(key);
+        setTimeout(() => this.ackErrors.delete(key), 2000);
+        reject(new DeepPhotoError(code, message));
       });
     });
   }
@@ -396,6 +416,7 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
           entry.framesDecoded = frames;
           if (typeof s.frameWidth === 'number') entry.width = s.frameWidth;
           if (typeof s.frameHeight === 'number') entry.height = s.frameHeight;
+          if (typeof s.framesDropped === 'number') entry.framesDropped = s.framesDropped;
           const emitted = Number(s.jitterBufferEmittedCount ?? 0);
           if (emitted > 0) entry.jitterBufferMs = (Number(s.jitterBufferDelay ?? 0) / emitted) * 1000;
         } else if (s.kind === 'audio') {
