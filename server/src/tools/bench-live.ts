@@ -236,6 +236,19 @@ try {
     const on1 = await phase(false);
     const off = await phase(true);
     const on2 = await phase(false);
+    // NACKs the browsers sent: on the self-view (camera transceiver) vs on the forwarded slots, per werift sender
+    const nackCounts = { selfView: 0, forwardedSlots: 0 };
+    for (const id of callRoom.participants().map((p) => p.id)) {
+      const peer = server.signaling.sessions.get(id)?.peer;
+      if (!peer) continue;
+      const slots = new Set(peer.outputs.video.map((o) => o.transceiver));
+      for (const t of peer.pc.getTransceivers()) {
+        if (t.kind !== 'video') continue;
+        const n = (t.sender as unknown as { nackCount?: number }).nackCount ?? 0;
+        if (slots.has(t)) nackCounts.forwardedSlots += n;
+        else nackCounts.selfView += n;
+      }
+    }
     const streams = participants * (participants - 1); // video streams forwarded (the canvas camera has no microphone)
     const withForwarding = (on1.cpuPercent + on2.cpuPercent) / 2;
     const report = {
@@ -253,6 +266,7 @@ try {
         cpuPercentOfOneCorePerStream: round((withForwarding - off.cpuPercent) / streams, 2),
         mainThreadForwardPercentPerStream: round((on1.forwardPercent + on2.forwardPercent) / 2 / streams, 3),
         counters: { ...callRoom.counters, forwardMs: round(callRoom.counters.forwardMs) },
+        nackPacketsReceived: nackCounts,
       },
     };
     console.log(values.json ? JSON.stringify(report, null, 2) : report);
