@@ -22,6 +22,7 @@ interface Sample { t: number; rtp: number; pf: number; w: number; left: Rgb; rig
 interface Tile { self: boolean; addedAt: number; removedAt: number | null; frames: Sample[] }
 
 /**
+ * 320x240 at 15 fps: three browsers, three filter sessions and the forwarding share 2 cores with other jobs.
  * Three people, three browsers (each its own fake camera clip and fake microphone tone), one room. Each camera
  * shows grey on the left half and the person's own colour on the right half; each person uses the colour-tint
  * processor on the background (left half) with their own style: so any tile tells, by its right half, whose camera
@@ -46,7 +47,7 @@ async function makeInputs(dir: string, i: number): Promise<{ video: string; audi
   const audio = path.join(dir, `${p.name}.wav`);
   // a moving white square keeps the picture changing (encoder and decoder really work every frame)
   await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i',
-    `color=c=0x808080:s=320x240:r=30:d=2,drawbox=x=160:y=0:w=160:h=240:color=${p.colour}:t=fill,drawbox=x='mod(t*120,130)':y=4:w=24:h=24:color=white:t=fill`,
+    `color=c=0x808080:s=320x240:r=15:d=2,drawbox=x=160:y=0:w=160:h=240:color=${p.colour}:t=fill,drawbox=x='mod(t*60,130)':y=4:w=24:h=24:color=white:t=fill`,
     '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', video]);
   await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${p.tone}:duration=10:sample_rate=48000`, '-ac', '1', audio]);
   return { video, audio };
@@ -123,8 +124,8 @@ run('a room call with three participants in three browsers', () => {
       await waitFor(async () => {
         const t = await tiles(page);
         const others = ids.filter((_, k) => k !== i);
-        return others.every((id) => (t[id]?.frames.length ?? 0) >= 45) && (t[ids[i]!]?.frames.length ?? 0) >= 30;
-      }, 30_000, `${PEOPLE[i]!.name}: 45 frames on both remote tiles`, 250);
+        return others.every((id) => (t[id]?.frames.length ?? 0) >= 30) && (t[ids[i]!]?.frames.length ?? 0) >= 20;
+      }, 30_000, `${PEOPLE[i]!.name}: 30 frames on both remote tiles`, 250);
       expect((await remoteTiles(page)).sort()).toEqual(ids.filter((_, k) => k !== i).sort());
       const t = await tiles(page);
       for (let k = 0; k < 3; k++) {

@@ -53,7 +53,7 @@ window.join = async (room, name, style) => {
     for (const el of document.querySelectorAll('[data-participant="' + participantId + '"]')) el.remove();
     if (kind === 'video' && S.tiles[participantId]) S.tiles[participantId].removedAt = Date.now();
   });
-  const camera = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240, frameRate: 30 }, audio: true });
+  const camera = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240, frameRate: 15 }, audio: true });
   const startedAt = Date.now();
   const joined = await client.join(room, { name, camera, effect: { style, target: 'background' } });
   S.selfId = joined.participantId;

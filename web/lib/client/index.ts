@@ -152,7 +152,9 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
   async connect(): Promise<void> {
     if (this.socket?.connected) return;
     this.setState('connecting');
-    const socketOptions = { path: this.options.path, reconnection: false, timeout: 5000, ...this.options.socketOptions };
+    // WebSocket first: a closed tab is then noticed at once (long-polling only notices after the ping timeout);
+    // long-polling remains the fallback where WebSockets are blocked.
+    const socketOptions = { path: this.options.path, transports: ['websocket', 'polling'], tryAllTransports: true, reconnection: false, timeout: 5000, ...this.options.socketOptions };
     const socket: ClientSocket = this.options.url ? io(this.options.url, socketOptions) : io(socketOptions);
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
