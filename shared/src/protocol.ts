@@ -45,6 +45,51 @@ export type SessionUpdatePayload = z.infer<typeof sessionUpdateSchema>;
 /** `recording.start` / `recording.stop` carry no payload (an empty object is accepted too). */
 export const emptyPayloadSchema = z.union([z.undefined(), z.object({}).strict()]);
 
+// ---- rooms (calls) -----------------------------------------------------------------------------------------------
+
+/**
+ * A room call: `room.join` (admission: `busy` with the reason before any media), then one `offer` whose m-lines
+ * are, in this order: camera (video sendrecv: the filtered self-view comes back on it), microphone (audio
+ * sendonly), then `slots` pairs of recvonly video + audio. The server shows each other participant in one slot
+ * (`participant.joined` says which) and reuses a slot after its participant leaves: no renegotiation.
+ */
+export const ROOM_SLOTS = 3;
+export const roomNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'room name: 1-64 letters, digits, - and _');
+export const displayNameSchema = z.string().trim().min(1).max(40).regex(/^[^<>\u0000-\u001f]*$/, 'display name: no control characters or < >');
+
+export const roomJoinSchema = z
+  .object({ room: roomNameSchema, name: displayNameSchema, style: styleIdSchema.optional(), target: targetSchema.optional() })
+  .strict();
+export type RoomJoinPayload = z.infer<typeof roomJoinSchema>;
+
+export const muteSchema = z
+  .object({ video: z.boolean().optional(), audio: z.boolean().optional() })
+  .strict()
+  .refine((v) => v.video !== undefined || v.audio !== undefined, 'give video and/or audio');
+export type MutePayload = z.infer<typeof muteSchema>;
+
+export interface ParticipantInfo {
+  id: string;
+  name: string;
+  /** The receive slot (offer order) that carries this participant for the recipient. */
+  slot: number;
+  muted: { video: boolean; audio: boolean };
+  effect: { style: string; target: string };
+}
+
+export interface RoomJoinedPayload {
+  participantId: string;
+  room: string;
+  slots: number;
+  /** The others already in the room. */
+  participants: ParticipantInfo[];
+}
+
+export interface ParticipantLeftPayload {
+  id: string;
+  reason: string;
+}
+
 // ---- server → client -------------------------------------------------------------------------------------------
 
 export interface AnswerPayload {
@@ -103,14 +148,20 @@ export interface ServerToClientEvents {
   stats: (payload: StatsPayload) => void;
   error: (payload: ErrorPayload) => void;
   'recording.ready': (payload: RecordingReadyPayload) => void;
+  'participant.joined': (payload: ParticipantInfo) => void;
+  'participant.updated': (payload: ParticipantInfo) => void;
+  'participant.left': (payload: ParticipantLeftPayload) => void;
 }
 
 export interface ClientToServerEvents {
   offer: (payload: OfferPayload, ack?: (result: Ack<AnswerPayload>) => void) => void;
   ice: (payload: IcePayload) => void;
-  'session.update': (payload: SessionUpdatePayload, ack?: (result: Ack<{ style: string; target: string; people?: number[] }>) => void) => void;
+  'session.update': (payload: SessionUpdatePayload, ack?: (result: Ack<{ style: string; target: string; strength?: number; people?: number[] }>) => void) => void;
   'recording.start': (payload?: Record<string, never>, ack?: (result: Ack<{ id: string }>) => void) => void;
   'recording.stop': (payload?: Record<string, never>, ack?: (result: Ack<RecordingReadyPayload>) => void) => void;
+  'room.join': (payload: RoomJoinPayload, ack?: (result: Ack<RoomJoinedPayload>) => void) => void;
+  'room.leave': (payload?: Record<string, never>, ack?: (result: Ack) => void) => void;
+  'media.mute': (payload: MutePayload, ack?: (result: Ack) => void) => void;
 }
 
 /** The schema for each client→server event, so that the server can validate by event name. */
@@ -120,4 +171,7 @@ export const clientEventSchemas = {
   'session.update': sessionUpdateSchema,
   'recording.start': emptyPayloadSchema,
   'recording.stop': emptyPayloadSchema,
+  'room.join': roomJoinSchema,
+  'room.leave': emptyPayloadSchema,
+  'media.mute': muteSchema,
 } as const;

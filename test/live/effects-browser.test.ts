@@ -18,8 +18,9 @@ import { createMask, createRgbImage, type RgbImage } from '../../server/src/pipe
 import { PersonMasker } from '../../server/src/pipeline/person-mask.ts';
 import { startServer, type RunningServer } from '../../server/src/server.ts';
 import { renderBuiltinBackground } from '../../server/src/styles/backgrounds.ts';
-import { chromiumAvailable, launchChromium, SAMPLE_VIDEO, SOCKET_IO_CLIENT_JS } from '../support/browser.ts';
+import { chromiumAvailable, launchChromium, SAMPLE_VIDEO } from '../support/browser.ts';
 import { REPO_ROOT } from '../support/paths.ts';
+import { clientBundle } from '../support/client-bundle.ts';
 import { LIVE_PAGE_HTML } from './live-page.ts';
 
 const run = promisify(execFile);
@@ -55,14 +56,14 @@ suite('blur and background pictures through a real browser with the real models'
     const raw = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     still = { width: raw.info.width, height: raw.info.height, data: new Uint8Array(raw.data) };
 
-    const socketIoJs = await readFile(SOCKET_IO_CLIENT_JS);
+    const clientJs = await clientBundle();
     server = await startServer({
       recordings: { dir: path.join(dir, 'rec') },
       servePage: false,
       plugins: [
         async (app) => {
           app.get('/', async (_q, reply) => reply.type('text/html').send(PAGE));
-          app.get('/socket.io.js', async (_q, reply) => reply.type('text/javascript').send(socketIoJs));
+          app.get('/deepphoto-client.js', async (_q, reply) => reply.type('text/javascript').send(clientJs));
         },
       ],
     });

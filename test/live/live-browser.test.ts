@@ -1,4 +1,4 @@
-import { readFile, rm, mkdtemp, writeFile } from 'node:fs/promises';
+import { rm, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -9,7 +9,8 @@ import { liveFrameWorkerCount } from '../../server/src/live/frame-worker-client.
 import { liveRecorderChildren } from '../../server/src/live/recorder.ts';
 import { recordingRoutes } from '../../server/src/live/recording-routes.ts';
 import { attachSignaling, type SignalingHandle } from '../../server/src/signaling/signaling.ts';
-import { chromiumAvailable, ffprobeCodec, ffprobeDuration, launchChromium, makeY4mClip, SOCKET_IO_CLIENT_JS, type TempClip } from '../support/browser.ts';
+import { chromiumAvailable, ffprobeCodec, ffprobeDuration, launchChromium, makeY4mClip, type TempClip } from '../support/browser.ts';
+import { clientBundle } from '../support/client-bundle.ts';
 import { LIVE_PAGE_HTML } from './live-page.ts';
 
 interface PageFrame { t: number; mean: [number, number, number]; w: number; h: number }
@@ -28,9 +29,9 @@ run('live video through a real browser', () => {
     clip = await makeY4mClip({ seconds: 4 });
     recordingsDir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-rec-'));
     app = Fastify();
-    const socketIoJs = await readFile(SOCKET_IO_CLIENT_JS);
+    const clientJs = await clientBundle();
     app.get('/', async (_req, reply) => reply.type('text/html').send(LIVE_PAGE_HTML));
-    app.get('/socket.io.js', async (_req, reply) => reply.type('text/javascript').send(socketIoJs));
+    app.get('/deepphoto-client.js', async (_req, reply) => reply.type('text/javascript').send(clientJs));
     signaling = await attachSignaling(app.server, {
       knownStyles: BUILTIN_STYLE_IDS,
       defaultEffect: { style: 'invert', target: 'whole' },

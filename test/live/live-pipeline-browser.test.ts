@@ -4,7 +4,7 @@
  * video back. A still input makes every returned frame comparable pixel by pixel with what was sent.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMask, type RgbImage } from '../../server/src/pipeline/image.ts';
 import { PersonMasker } from '../../server/src/pipeline/person-mask.ts';
 import { startServer, type RunningServer } from '../../server/src/server.ts';
-import { chromiumAvailable, launchChromium, SAMPLE_VIDEO, SOCKET_IO_CLIENT_JS } from '../support/browser.ts';
+import { chromiumAvailable, launchChromium, SAMPLE_VIDEO } from '../support/browser.ts';
+import { clientBundle } from '../support/client-bundle.ts';
 import { LIVE_PAGE_HTML } from './live-page.ts';
 import { existsSync } from 'node:fs';
 import { liveFrameWorkerCount } from '../../server/src/live/frame-worker-client.ts';
@@ -51,14 +52,14 @@ suite('live effects through a real browser with the real models', () => {
     const raw = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     still = { width: raw.info.width, height: raw.info.height, data: new Uint8Array(raw.data) };
 
-    const socketIoJs = await readFile(SOCKET_IO_CLIENT_JS);
+    const clientJs = await clientBundle();
     server = await startServer({
       recordings: { dir: path.join(dir, 'rec') },
       servePage: false,
       plugins: [
         async (app) => {
           app.get('/', async (_q, reply) => reply.type('text/html').send(PAGE));
-          app.get('/socket.io.js', async (_q, reply) => reply.type('text/javascript').send(socketIoJs));
+          app.get('/deepphoto-client.js', async (_q, reply) => reply.type('text/javascript').send(clientJs));
         },
       ],
     });

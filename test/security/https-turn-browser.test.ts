@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_STYLE_IDS } from '../../server/src/live/builtin-processors.ts';
 import { TokenAuthority } from '../../server/src/security/tokens.ts';
 import { startServer, type RunningServer } from '../../server/src/server.ts';
-import { chromiumAvailable, launchChromium, SOCKET_IO_CLIENT_JS } from '../support/browser.ts';
+import { chromiumAvailable, launchChromium } from '../support/browser.ts';
+import { clientBundle } from '../support/client-bundle.ts';
 import { LIVE_PAGE_HTML } from '../live/live-page.ts';
 
 const run = promisify(execFile);
@@ -85,7 +86,7 @@ suite('HTTPS from a non-localhost origin, and TURN relay, in Chromium', () => {
       while (!/listener opened on|Total General servers/i.test(log) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     }
 
-    const socketIoJs = await readFile(SOCKET_IO_CLIENT_JS);
+    const clientJs = await clientBundle();
     server = await startServer({
       host: '127.0.0.1',
       servePage: false,
@@ -101,7 +102,7 @@ suite('HTTPS from a non-localhost origin, and TURN relay, in Chromium', () => {
       plugins: [
         async (app) => {
           app.get('/', async (_q, reply) => reply.type('text/html').send(LIVE_PAGE_HTML));
-          app.get('/socket.io.js', async (_q, reply) => reply.type('text/javascript').send(socketIoJs));
+          app.get('/deepphoto-client.js', async (_q, reply) => reply.type('text/javascript').send(clientJs));
         },
       ],
     });

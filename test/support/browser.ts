@@ -5,7 +5,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,8 +14,6 @@ const run = promisify(execFile);
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SAMPLE_VIDEO = path.resolve(import.meta.dirname, '../../../shared/data/video/liveportrait_s18_upperbody.mp4');
-/** The socket.io browser bundle, to serve to a test page. */
-export const SOCKET_IO_CLIENT_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')), 'dist/socket.io.min.js');
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',

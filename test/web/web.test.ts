@@ -320,6 +320,8 @@ run('web page (live view, gallery, recording, photo mode) in a real browser', ()
       // the page is cached / served elsewhere, but the API and signaling do not answer
       await p.route('**/api/**', (route) => route.abort('connectionrefused'));
       await p.route('**/socket.io/**', (route) => route.abort('connectionrefused'));
+      let socketsBlocked = true;
+      await p.routeWebSocket(/\/socket\.io\//, (ws) => (socketsBlocked ? ws.close() : ws.connectToServer()));
       await p.goto(server.url + '/');
       await expect.poll(() => p.locator('[data-testid="server-status"]').textContent(), { timeout: 10_000 }).toBe('Server unreachable');
       expect(await p.locator('aside [role="alert"][data-error="unreachable"]').count()).toBe(1);
@@ -331,6 +333,7 @@ run('web page (live view, gallery, recording, photo mode) in a real browser', ()
       await p.screenshot({ path: path.join(ARTIFACTS, 'unreachable-phone.png'), fullPage: true });
 
       await p.unrouteAll();
+      socketsBlocked = false;
       await p.getByRole('button', { name: 'Reconnect now' }).click();
       await expect.poll(() => p.locator('[data-testid="server-status"]').textContent(), { timeout: 15_000 }).toBe('Server ready');
       await expect.poll(() => p.locator('[data-testid="live-phase"]').getAttribute('data-phase'), { timeout: 20_000 }).toBe('live');

@@ -4,12 +4,14 @@ import type { SessionUpdatePayload, StyleInfo } from '@deepphoto/shared';
 import { ApiError, fetchStyles } from '../lib/api.ts';
 import { UNREACHABLE, type UiError } from '../lib/messages.ts';
 import { EffectGallery } from './EffectGallery.tsx';
+import { roomFromUrl } from '../lib/client/room-link.ts';
+import { CallView } from './call/CallView.tsx';
 import type { Selection } from './Gallery.tsx';
 import { LiveView } from './LiveView.tsx';
 import { PhotoMode } from './PhotoMode.tsx';
 import { YourStyles } from './YourStyles.tsx';
 
-type Mode = 'live' | 'photo';
+type Mode = 'live' | 'call' | 'photo';
 const RETRY_MS = 3000;
 
 export function App() {
@@ -23,6 +25,16 @@ export function App() {
   const [camera, setCamera] = useState<MediaStream | null>(null);
   const [loadRun, setLoadRun] = useState(0);
   const chosen = useRef(false);
+  const [initialRoom, setInitialRoom] = useState<string | null>(null);
+
+  // An invite link (/r/NAME, redirected by the server to /?room=NAME) opens the call in that room.
+  useEffect(() => {
+    const room = roomFromUrl(window.location.href);
+    if (room) {
+      setInitialRoom(room);
+      setMode('call');
+    }
+  }, []);
 
   // Style list; while the server is unreachable, retry every few seconds (and on "Retry now").
   useEffect(() => {
@@ -89,6 +101,9 @@ export function App() {
           <button type="button" className="tab" aria-pressed={mode === 'live'} onClick={() => setMode('live')}>
             Live video
           </button>
+          <button type="button" className="tab" aria-pressed={mode === 'call'} onClick={() => setMode('call')} data-testid="tab-call">
+            Call
+          </button>
           <button type="button" className="tab" aria-pressed={mode === 'photo'} onClick={() => setMode('photo')}>
             Photo
           </button>
@@ -102,6 +117,9 @@ export function App() {
         <div className="stage">
           <div hidden={mode !== 'live'}>
             <LiveView effect={effect} onPending={setPending} announce={announce} onCameraStream={setCamera} />
+          </div>
+          <div hidden={mode !== 'call'}>
+            <CallView initialRoom={initialRoom} effect={effect} announce={announce} />
           </div>
           <div hidden={mode !== 'photo'}>
             <PhotoMode active={mode === 'photo'} effect={effect} cameraStream={camera} announce={announce} />

@@ -1,17 +1,16 @@
 'use client';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { RecordingReadyPayload, SessionUpdatePayload, StatsPayload } from '@deepphoto/shared';
+import type { SessionUpdatePayload, StatsPayload } from '@deepphoto/shared';
 import { LiveCallError, LiveClient, liveSupport, type ClientStats, type LiveState } from '../lib/live-client.ts';
-import { cameraErrorMessage, describeBytes, formatElapsed, INSECURE, UNSUPPORTED, type UiError } from '../lib/messages.ts';
+import { cameraErrorMessage, formatElapsed, INSECURE, UNSUPPORTED, type UiError } from '../lib/messages.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { CameraSettings } from './live/CameraSettings.tsx';
+import { RecordedClip } from './live/RecordedClip.tsx';
+import { useRecording } from './live/useRecording.ts';
 import { StatsOverlay } from './StatsOverlay.tsx';
 import { PersonPicker } from './PersonPicker.tsx';
 
-export const RESOLUTIONS = [
-  { id: '320x240', label: '320 × 240 (light)' },
-  { id: '640x480', label: '640 × 480' },
-  { id: '1280x720', label: '1280 × 720 (HD)' },
-] as const;
+export { RESOLUTIONS } from './live/CameraSettings.tsx';
 
 type View = 'both' | 'filtered' | 'camera';
 type Phase = 'idle' | 'camera' | LiveState;
@@ -67,10 +66,6 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
   const [showStats, setShowStats] = useState(true);
   const [serverStats, setServerStats] = useState<StatsPayload | null>(null);
   const [clientStats, setClientStats] = useState<ClientStats | null>(null);
-  const [recordingSince, setRecordingSince] = useState<number | null>(null);
-  const [recordingBusy, setRecordingBusy] = useState(false);
-  const [now, setNow] = useState(0);
-  const [clip, setClip] = useState<RecordingReadyPayload | null>(null);
 
   const clientRef = useRef<LiveClient | null>(null);
   const localRef = useRef<MediaStream | null>(null);
@@ -79,6 +74,13 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
   const effectRef = useRef(effect);
   const announceRef = useRef(announce);
   announceRef.current = announce;
+  const recording = useRecording(
+    useCallback(() => clientRef.current, []),
+    announce,
+    useCallback((e: UiError) => setError(e), []),
+  );
+  const recordingRef = useRef(recording);
+  recordingRef.current = recording;
 
   useEffect(() => {
     setSupport(liveSupport());
@@ -102,10 +104,10 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
           stopTracks(localRef.current);
           localRef.current = null;
           setLocal(null);
-          setRecordingSince(null);
+          recordingRef.current.reset();
         }
         if (state === 'reconnecting') {
-          setRecordingSince(null);
+          recordingRef.current.reset();
           announceRef.current('Lost the connection to the server; reconnecting.');
         }
       },
@@ -116,7 +118,7 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
         setError(e);
         announceRef.current(`${e.title}. ${e.detail}`);
       },
-      recordingReady: (r) => setClip((c) => (c?.id === r.id ? c : r)),
+      recordingReady: (r) => recordingRef.current.ready(r),
     });
     return clientRef.current;
   }, []);
@@ -136,13 +138,6 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
     if (remoteVideo.current) remoteVideo.current.srcObject = remote;
   }, [remote]);
 
-  // Recording clock.
-  useEffect(() => {
-    if (recordingSince === null) return;
-    setNow(performance.now());
-    const timer = setInterval(() => setNow(performance.now()), 250);
-    return () => clearInterval(timer);
-  }, [recordingSince]);
 
   // Style/target changes go to the server at once, mid-stream.
   const effectKey = JSON.stringify(effect);
@@ -183,7 +178,7 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
 
   async function start(): Promise<void> {
     setError(null);
-    setClip(null);
+    recording.setClip(null);
     setPhase('camera');
     const stream = await openCamera(deviceId, resolution);
     if (!stream) {
@@ -201,7 +196,7 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
   }
 
   async function stop(): Promise<void> {
-    if (recordingSince !== null) await toggleRecording();
+    if (recording.since !== null) await recording.toggle();
     clientRef.current?.stop();
     stopTracks(localRef.current);
     localRef.current = null;
@@ -227,34 +222,6 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
     stopTracks(old);
     const s = stream.getVideoTracks()[0]?.getSettings();
     announce(`Camera switched${s?.width ? ` (${s.width}×${s.height})` : ''}.`);
-  }
-
-  async function toggleRecording(): Promise<void> {
-    const c = clientRef.current;
-    if (!c || recordingBusy) return;
-    setRecordingBusy(true);
-    try {
-      if (recordingSince === null) {
-        await c.startRecording();
-        setClip(null);
-        setRecordingSince(performance.now());
-        announce('Recording started.');
-      } else {
-        setRecordingSince(null);
-        announce('Recording stopped; preparing the clip.');
-        const ready = await c.stopRecording();
-        setClip(ready);
-        announce(`Clip ready: ${(ready.durationMs / 1000).toFixed(1)} seconds, ${describeBytes(ready.bytes)}. Download it below the video.`);
-      }
-    } catch (e) {
-      setRecordingSince(null);
-      if (e instanceof LiveCallError) {
-        setError(e.ui);
-        announce(`${e.ui.title}. ${e.ui.detail}`);
-      }
-    } finally {
-      setRecordingBusy(false);
-    }
   }
 
   const running = phase !== 'idle' && phase !== 'error';
@@ -299,9 +266,9 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
             </div>
           ) : null}
           <figcaption>Filtered</figcaption>
-          {recordingSince !== null ? (
+          {recording.since !== null ? (
             <span className="rec-badge" data-testid="rec-badge">
-              <span className="rec-dot" aria-hidden="true" /> REC {formatElapsed(now - recordingSince)}
+              <span className="rec-dot" aria-hidden="true" /> REC {formatElapsed(recording.elapsedMs)}
             </span>
           ) : null}
           {showStats && running && remote ? <StatsOverlay server={serverStats} client={clientStats} /> : null}
@@ -337,12 +304,12 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
         )}
         <button
           type="button"
-          className={`btn ${recordingSince !== null ? 'btn-recording' : ''}`}
-          onClick={() => void toggleRecording()}
-          disabled={!live || recordingBusy}
-          aria-pressed={recordingSince !== null}
+          className={`btn ${recording.since !== null ? 'btn-recording' : ''}`}
+          onClick={() => void recording.toggle()}
+          disabled={!live || recording.busy}
+          aria-pressed={recording.since !== null}
         >
-          {recordingSince !== null ? `Stop recording (${formatElapsed(now - recordingSince)})` : recordingBusy ? 'Preparing clip…' : 'Record'}
+          {recording.since !== null ? `Stop recording (${formatElapsed(recording.elapsedMs)})` : recording.busy ? 'Preparing clip…' : 'Record'}
         </button>
         <div className="segmented segmented-small" role="group" aria-label="Show">
           {(['both', 'filtered', 'camera'] as const).map((v) => (
@@ -356,44 +323,9 @@ export function LiveView({ effect, onPending, announce, onCameraStream }: LiveVi
         </button>
       </div>
 
-      <div className="settings">
-        <label className="field">
-          <span className="label">Camera</span>
-          <select value={deviceId} onChange={(e) => void changeCamera(e.target.value, resolution)} disabled={blocked}>
-            <option value="">Default camera</option>
-            {devices.map((d, i) => (
-              <option key={d.deviceId || i} value={d.deviceId}>
-                {d.label || `Camera ${i + 1}`}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span className="label">Resolution</span>
-          <select value={resolution} onChange={(e) => void changeCamera(deviceId, e.target.value)} disabled={blocked}>
-            {RESOLUTIONS.map((r) => (
-              <option key={r.id} value={r.id}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
+      <CameraSettings devices={devices} deviceId={deviceId} resolution={resolution} disabled={blocked} onChange={(id, res) => void changeCamera(id, res)} />
 
-      {clip ? (
-        <div className="clip" data-testid="clip">
-          <video controls playsInline preload="metadata" src={clip.url} aria-label="Recorded clip" />
-          <div className="clip-meta">
-            <strong>Your clip</strong>
-            <span>
-              {(clip.durationMs / 1000).toFixed(1)} s · {describeBytes(clip.bytes)} · WebM
-            </span>
-            <a className="btn btn-primary" href={clip.url} download={`deepphoto-${clip.id}.webm`}>
-              Download clip
-            </a>
-          </div>
-        </div>
-      ) : null}
+      {recording.clip ? <RecordedClip clip={recording.clip} /> : null}
     </section>
   );
 }

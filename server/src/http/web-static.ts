@@ -53,6 +53,11 @@ export const webStatic: FastifyPluginAsync<WebStaticOptions> = async (app, optio
   };
   app.get('/', sendIndex);
   app.get('/index.html', sendIndex);
+  // Invite links: /r/NAME opens the page in that room (the static export has one page; the room goes in the query).
+  app.get<{ Params: { room: string } }>('/r/:room', async (request, reply) => {
+    const room = request.params.room;
+    return reply.redirect(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(room) ? `/?room=${encodeURIComponent(room)}` : '/', 302);
+  });
 };
 
 export default webStatic;

@@ -3,6 +3,10 @@
  * frames back on the same sendrecv transceiver with our own RFC 7741 packetizer. Keyframe requests from the
  * browser (PLI/FIR, and NACKs we cannot serve) surface as `keyframe-request`; losses on the way in become a
  * rate-limited PLI to the browser.
+ *
+ * In a room the offer also carries the microphone (Opus, surfaced raw as `audio`) and pre-allocated receive slots
+ * (pairs of recvonly video + audio m-lines after the camera and microphone): `outputs` are their send tracks,
+ * written by the room's forwarder; their PLI/NACK feedback surfaces as `output-keyframe-request` / `output-nack`.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -10,6 +14,7 @@ import {
   PictureLossIndication,
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  RTCRtpHeaderExtensionParameters,
   RtcpPayloadSpecificFeedback,
   RtpHeader,
   RtpPacket,
@@ -42,6 +47,12 @@ export interface LivePeerOptions {
   maxFrameSize?: { width: number; height: number };
   /** Incoming media budget; packets beyond it are dropped (default 12 Mbit/s). */
   maxIncomingBitsPerSecond?: number;
+  /**
+   * Ask the browser to render our video as soon as it is decoded (RTP playout-delay extension, min = max = 0),
+   * instead of holding it in a jitter buffer sized for internet jitter: on a loaded machine Chrome grew that
+   * buffer to 400+ ms. Default true.
+   */
+  zeroPlayoutDelay?: boolean;
 }
 
 /** Adds `max-fs` (in 16x16 macroblocks) to the answer's VP8 fmtp so that the browser does not send bigger frames. */
@@ -55,6 +66,10 @@ export function withMaxFrameSize(sdp: string, size: { width: number; height: num
   return sdp.replace(m[0], `${m[0]}\r\na=fmtp:${pt} max-fs=${maxFs}`);
 }
 
+const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+/** min = 0, max = 0 (12 bits each, 10 ms units). */
+const ZERO_PLAYOUT_DELAY = Buffer.from([0, 0, 0]);
+
 export interface IncomingFrame {
   /** View into the depacketizer's buffer; copy before the next tick. */
   data: Uint8Array;
@@ -63,8 +78,32 @@ export interface IncomingFrame {
   receivedAt: number;
 }
 
+/** One RTP packet as the forwarder handles it (publisher numbering; payload shared, never copied). */
+export interface ForwardedPacket {
+  sequenceNumber: number;
+  timestamp: number;
+  marker: boolean;
+  payload: Buffer;
+}
+
+/** A send-only slot in this peer that carries another participant's video or audio. */
+export interface PeerOutput {
+  kind: 'video' | 'audio';
+  index: number;
+  track: MediaStreamTrack;
+  transceiver: RTCRtpTransceiver;
+}
+
 export interface LivePeerEvents {
   frame: [IncomingFrame];
+  /** The packets of one processed frame just sent back to this browser (for forwarding to others). */
+  'frame-packets': [ForwardedPacket[]];
+  /** One microphone packet (Opus), as received. */
+  audio: [ForwardedPacket];
+  /** PLI/FIR from this browser for the video it receives in output slot `index`. */
+  'output-keyframe-request': [index: number];
+  /** NACKed output sequence numbers of video slot `index` that werift's own send cache could not serve. */
+  'output-nack': [index: number, lost: number[]];
   'keyframe-request': [reason: 'pli' | 'fir' | 'nack'];
   ice: [IcePayload];
   connected: [];
@@ -88,6 +127,11 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
   private disconnectedTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private goneEmitted = false;
+  private micSubscribed = false;
+  /** The id the browser gave the playout-delay extension, per transceiver that negotiated it. */
+  private readonly playoutDelayIds = new Map<RTCRtpTransceiver, number>();
+  /** Receive slots of a room call, in offer order: `outputs.video[k]` and `outputs.audio[k]` form slot k. */
+  readonly outputs: { video: PeerOutput[]; audio: PeerOutput[] } = { video: [], audio: [] };
   readonly counters = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, plisSent: 0, keyframeRequests: 0 };
   private readonly options: Required<Omit<LivePeerOptions, 'portRange'>> & Pick<LivePeerOptions, 'portRange'>;
   private readonly incomingBudget: ByteRateWindow;
@@ -99,6 +143,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       pliIntervalMs: options.pliIntervalMs ?? 500,
       disconnectedTimeoutMs: options.disconnectedTimeoutMs ?? 5000,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      zeroPlayoutDelay: options.zeroPlayoutDelay ?? true,
       iceServers: options.iceServers ?? [],
       maxFrameSize: options.maxFrameSize ?? { width: 1920, height: 1080 },
       portRange: options.portRange,
@@ -108,7 +153,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
     this.packetizer = new Vp8Packetizer(this.options.maxPayload);
     this.pc = new RTCPeerConnection({
       codecs: {
-        audio: [],
+        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
         video: [
           new RTCRtpCodecParameters({
             mimeType: 'video/VP8',
@@ -120,8 +165,18 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       iceAdditionalHostAddresses: this.options.iceAdditionalHostAddresses,
       iceServers: this.options.iceServers,
       ...(this.options.portRange ? { icePortRange: this.options.portRange } : {}),
+      headerExtensions: { video: this.options.zeroPlayoutDelay ? [new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI })] : [], audio: [] },
     });
     this.pc.onTrack.subscribe((track) => {
+      if (track.kind === 'audio' && !this.micSubscribed) {
+        this.micSubscribed = true;
+        track.onReceiveRtp.subscribe((rtp) => {
+          if (this.closed || rtp.payload.length === 0) return;
+          const h = rtp.header;
+          this.emit('audio', { sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, payload: rtp.payload });
+        });
+        return;
+      }
       if (track.kind !== 'video' || this.remoteSsrc !== undefined) return;
       this.remoteSsrc = track.ssrc;
       track.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
@@ -169,6 +224,11 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       const unserved = nack.lost.some((seq) => cache[seq % RTP_HISTORY_SIZE]?.header.sequenceNumber !== seq);
       if (unserved) this.keyframeRequested('nack');
     });
+    this.setUpOutputs(transceiver);
+    for (const t of this.pc.getTransceivers()) {
+      const ext = t.headerExtensions.find((e) => e.uri === PLAYOUT_DELAY_URI);
+      if (ext) this.playoutDelayIds.set(t, ext.id);
+    }
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     return withMaxFrameSize(this.pc.localDescription?.sdp ?? answer.sdp, this.options.maxFrameSize);
@@ -191,6 +251,53 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
     for (const connection of this.iceConnections()) connection.stunServer = undefined;
   }
 
+  /**
+   * Every m-line the browser only receives on (after the camera) becomes a send-only output slot with its own
+   * track; the k-th video and k-th audio ones form slot k (the room protocol's order).
+   */
+  private setUpOutputs(camera: RTCRtpTransceiver): void {
+    for (const t of this.pc.getTransceivers()) {
+      if (t === camera) continue;
+      const offered = (t as unknown as { offerDirection?: string }).offerDirection;
+      if (t.kind === 'audio' && (offered === 'recvonly' || offered === 'sendrecv')) {
+        t.setDirection('recvonly'); // the microphone
+        continue;
+      }
+      if (offered !== 'sendonly' || (t.kind !== 'video' && t.kind !== 'audio')) continue;
+      const kind = t.kind;
+      const list = this.outputs[kind];
+      const output: PeerOutput = { kind, index: list.length, track: new MediaStreamTrack({ kind }), transceiver: t };
+      list.push(output);
+      t.setDirection('sendonly');
+      void t.sender.replaceTrack(output.track);
+      if (kind !== 'video') continue;
+      const askKeyframe = (): void => {
+        if (!this.closed) this.emit('output-keyframe-request', output.index);
+      };
+      t.sender.onPictureLossIndication.subscribe(askKeyframe);
+      t.receiver.onRtcp.subscribe((packet) => {
+        if (packet.type !== RtcpPayloadSpecificFeedback.type) return;
+        const count = (packet as RtcpPayloadSpecificFeedback).feedback.count;
+        if (count === PictureLossIndication.count || count === FIR_FMT) askKeyframe();
+      });
+      t.sender.onGenericNack.subscribe((nack) => {
+        const cache = (t.sender as unknown as { rtpCache?: Array<RtpPacket | undefined> }).rtpCache;
+        const unserved = nack.lost.filter((seq) => cache?.[seq % RTP_HISTORY_SIZE]?.header.sequenceNumber !== seq);
+        if (unserved.length > 0 && !this.closed) this.emit('output-nack', output.index, unserved);
+      });
+    }
+  }
+
+  /** Sends one forwarded packet on an output slot with the numbers the caller rewrote for this subscriber. */
+  writeOutput(output: PeerOutput, sequenceNumber: number, timestamp: number, marker: boolean, payload: Buffer): void {
+    if (this.closed) return;
+    // werift rewrites the header in place (SSRC, payload type, extensions): one header object per subscriber.
+    const header = new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: output.kind === 'video' ? 96 : 111 });
+    const playoutDelayId = this.playoutDelayIds.get(output.transceiver);
+    if (playoutDelayId !== undefined) header.extensions = [{ id: playoutDelayId, payload: ZERO_PLAYOUT_DELAY }];
+    output.track.writeRtp(new RtpPacket(header, payload));
+  }
+
   async addIceCandidate(candidate: IcePayload['candidate']): Promise<void> {
     if (this.closed) return;
     await this.pc.addIceCandidate(candidate ?? undefined);
@@ -200,6 +307,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
   sendFrame(frame: Uint8Array, rtpTimestamp: number): void {
     if (this.closed) return;
     const payloads = this.packetizer.packetize(frame);
+    const forwarded: ForwardedPacket[] | undefined = this.listenerCount('frame-packets') > 0 ? [] : undefined;
     for (let i = 0; i < payloads.length; i++) {
       const header = new RtpHeader({
         sequenceNumber: this.sequenceNumber,
@@ -207,11 +315,15 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
         marker: i === payloads.length - 1,
         payloadType: 96,
       });
+      const playoutDelayId = this.transceiver && this.playoutDelayIds.get(this.transceiver);
+      if (playoutDelayId !== undefined) header.extensions = [{ id: playoutDelayId, payload: ZERO_PLAYOUT_DELAY }];
+      forwarded?.push({ sequenceNumber: this.sequenceNumber, timestamp: rtpTimestamp >>> 0, marker: header.marker, payload: payloads[i]! });
       this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
       this.outTrack.writeRtp(new RtpPacket(header, payloads[i]!));
       this.counters.bytesOut += payloads[i]!.length;
     }
     this.counters.framesOut++;
+    if (forwarded) this.emit('frame-packets', forwarded);
   }
 
   /** Asks the browser for a keyframe, at most once per `pliIntervalMs`. */
@@ -233,6 +345,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
     this.closed = true;
     clearTimeout(this.disconnectedTimer);
     this.outTrack.stop();
+    for (const output of [...this.outputs.video, ...this.outputs.audio]) output.track.stop();
     try {
       await this.pc.close();
     } catch {

@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { LiveError } from './errors.ts';
+import type { FrameWorker } from './frame-worker-client.ts';
 import { Session, type SessionOptions } from './session.ts';
 
 export interface SessionManagerOptions extends Omit<SessionOptions, 'id' | 'effect' | 'owner'> {
   maxSessions: number;
   /** Sessions one owner (token identity) may hold at once; default unlimited. */
   maxSessionsPerOwner?: number;
+  /**
+   * Frame workers kept started ahead of demand (0 or 1, default 0), so that a new session (joining a call) does
+   * not wait for a worker to boot (0.5–2.5 s on a loaded 2-core machine). A spare is started only while the
+   * limit leaves room for another session; it holds memory, not CPU.
+   */
+  spareWorkers?: number;
+  /** The effect a spare worker starts with. */
+  spareEffect?: SessionOptions['effect'];
 }
 
 /** Owns the sessions; refuses beyond `maxSessions` with `busy`; `closeAll()` on shutdown. */
@@ -14,13 +23,35 @@ export class SessionManager {
   /** Sessions being created count against the limit too. */
   private starting = 0;
   private closed = false;
+  private spare: { worker: Promise<FrameWorker | undefined>; effect: SessionOptions['effect'] } | undefined;
 
   constructor(private readonly options: SessionManagerOptions) {
     if (!(options.maxSessions >= 1)) throw new TypeError('maxSessions must be at least 1');
+    this.refillSpare();
+  }
+
+  /** Starts a spare worker when configured and the limit leaves room for one more session. */
+  private refillSpare(): void {
+    if (this.closed || this.spare || !(this.options.spareWorkers && this.options.spareWorkers > 0) || !this.options.spareEffect) return;
+    if (this.sessions.size + this.starting >= this.options.maxSessions) return;
+    const effect = this.options.spareEffect;
+    this.spare = { effect, worker: Session.startWorker({ ...this.options, effect }).catch(() => undefined) };
+  }
+
+  /** Hands out the spare worker, if one is ready or starting. */
+  private takeSpare(): { worker: Promise<FrameWorker | undefined>; effect: SessionOptions['effect'] } | undefined {
+    const spare = this.spare;
+    this.spare = undefined;
+    return spare;
   }
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Spare workers held (started or starting), for tests and health checks. */
+  get spares(): number {
+    return this.spare ? 1 : 0;
   }
 
   get(id: string): Session | undefined {
@@ -48,26 +79,37 @@ export class SessionManager {
     };
     let session: Session;
     try {
-      session = await Session.create({ ...this.options, id: randomUUID(), effect, owner });
+      const spare = this.takeSpare();
+      const worker = await spare?.worker;
+      const options = { ...this.options, id: randomUUID(), effect, owner };
+      session = worker && spare ? await Session.adopt(options, worker, spare.effect) : await Session.create(options);
     } catch (error) {
       release();
       throw error;
     } finally {
       this.starting--;
     }
+    this.refillSpare();
     session.once('close', release);
     if (this.closed) {
       await session.close('server shutting down');
       throw new LiveError('invalid_state', 'server is shutting down');
     }
     this.sessions.set(session.id, session);
-    session.once('close', () => this.sessions.delete(session.id));
+    session.once('close', () => {
+      this.sessions.delete(session.id);
+      this.refillSpare();
+    });
     return session;
   }
 
   async closeAll(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.sessions.values()].map((s) => s.close('server shutting down')));
+    const spare = this.takeSpare();
+    await Promise.allSettled([
+      ...[...this.sessions.values()].map((s) => s.close('server shutting down')),
+      spare?.worker.then((w) => w?.close()),
+    ]);
     this.sessions.clear();
   }
 }

@@ -47,7 +47,8 @@ export interface SessionEvents {
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly id: string;
-  private readonly peer: LivePeer;
+  /** Public for the room forwarder (server/src/rooms), which taps its packets and writes its output slots. */
+  readonly peer: LivePeer;
   private readonly stats = new StatsWindow();
   private readonly statsTimer: NodeJS.Timeout;
   private recorder: Recorder | undefined;
@@ -113,8 +114,26 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Starts the worker (processor + codecs); rejects without leaving anything behind. */
   static async create(options: SessionOptions): Promise<Session> {
+    return new Session(options, await Session.startWorker(options));
+  }
+
+  /** A frame worker for these options, started ahead of any session (a warm spare, see SessionManager). */
+  static startWorker(options: Pick<SessionOptions, 'processorModule' | 'effect' | 'workingWidth' | 'encoder'>): Promise<FrameWorker> {
     const processor: ProcessorOptions = { ...options.effect, workingWidth: options.workingWidth };
-    const worker = await FrameWorker.start({ processorModule: options.processorModule, processor, encoder: options.encoder ?? {} });
+    return FrameWorker.start({ processorModule: options.processorModule, processor, encoder: options.encoder ?? {} });
+  }
+
+  /** A session on an already started worker (whose effect is `spareEffect`), switched to `options.effect`. */
+  static async adopt(options: SessionOptions, worker: FrameWorker, spareEffect: { style: string; target: Target }): Promise<Session> {
+    const change: Partial<{ style: string; target: Target }> = {};
+    if (spareEffect.style !== options.effect.style) change.style = options.effect.style;
+    if (spareEffect.target !== options.effect.target) change.target = options.effect.target;
+    try {
+      if (Object.keys(change).length > 0) await worker.update(change);
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
     return new Session(options, worker);
   }
 
@@ -142,6 +161,11 @@ export class Session extends EventEmitter<SessionEvents> {
     const { pick: _oneShot, ...lasting } = change;
     this.effect = { ...this.effect, ...lasting, ...(result?.people ? { people: result.people } : {}) };
     return result;
+  }
+
+  /** Makes the encoder's next frame a keyframe (a new or lossy subscriber of a room needs one). */
+  requestKeyframe(): void {
+    if (!this.closed) this.worker.requestKeyframe();
   }
 
   startRecording(): string {

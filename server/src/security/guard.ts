@@ -8,7 +8,7 @@ import type { Socket } from 'socket.io';
 import { ConfigError, isLoopbackHost, readSecurityConfig, type IceServer, type SecurityConfig } from '../config/config.ts';
 import { LiveError } from '../live/errors.ts';
 import { checkRequest, createOriginPolicy, type OriginPolicy } from './origin.ts';
-import { DEFAULT_ROOM, GRANTS, TokenAuthority, type AuthContext, type Grant } from './tokens.ts';
+import { ANY_ROOM, GRANTS, TokenAuthority, type AuthContext, type Grant } from './tokens.ts';
 import { iceServersFor } from './turn.ts';
 
 export interface SecurityContext {
@@ -94,8 +94,8 @@ export function registerHttpSecurity(app: FastifyInstance, security: SecurityCon
     }
     if (!isLoopbackAddress(request.socket.remoteAddress)) return sendLiveError(reply, new LiveError('forbidden', 'tokens are handed out to loopback clients only'));
     const identity = `local-${Math.random().toString(36).slice(2, 10)}`;
-    const token = await security.authority.issue({ identity, room: DEFAULT_ROOM, grants: GRANTS, ttlSeconds: LOCAL_TOKEN_TTL_SECONDS });
-    return reply.header('cache-control', 'no-store').send({ token, identity, room: DEFAULT_ROOM, expiresIn: LOCAL_TOKEN_TTL_SECONDS });
+    const token = await security.authority.issue({ identity, room: ANY_ROOM, grants: GRANTS, ttlSeconds: LOCAL_TOKEN_TTL_SECONDS });
+    return reply.header('cache-control', 'no-store').send({ token, identity, room: ANY_ROOM, expiresIn: LOCAL_TOKEN_TTL_SECONDS });
   });
 
   app.get('/api/ice-servers', async (request, reply) => {
@@ -132,4 +132,4 @@ function withData(error: LiveError): Error & { data: unknown } {
 }
 
 /** What unit tests of signaling without tokens get: everything allowed, one fixed identity. */
-export const OPEN_AUTH: AuthContext = { identity: 'local', room: DEFAULT_ROOM, grants: GRANTS, expiresAt: Number.MAX_SAFE_INTEGER };
+export const OPEN_AUTH: AuthContext = { identity: 'local', room: ANY_ROOM, grants: GRANTS, expiresAt: Number.MAX_SAFE_INTEGER };

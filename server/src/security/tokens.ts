@@ -23,9 +23,11 @@ export interface AuthContext {
 const ISSUER = 'deepphoto';
 const AUDIENCE = 'deepphoto-live';
 export const DEFAULT_ROOM = 'default';
+/** The room of zero-setup tokens (loopback, no secret): any room, since only the machine's own user gets one. */
+export const ANY_ROOM = '*';
 
 export const identitySchema = z.string().min(1).max(64).regex(/^[\w.@-]+$/, 'identity: letters, digits, _ . @ -');
-export const roomSchema = z.string().min(1).max(64).regex(/^[\w.-]+$/, 'room: letters, digits, _ . -');
+export const roomSchema = z.union([z.literal(ANY_ROOM), z.string().min(1).max(64).regex(/^[\w.-]+$/, 'room: letters, digits, _ . -')]);
 const claimsSchema = z.object({
   sub: identitySchema,
   room: roomSchema,
@@ -93,10 +95,15 @@ export class TokenAuthority {
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new LiveError('unauthorized', 'access token claims are malformed');
     const auth: AuthContext = { identity: claims.data.sub, room: claims.data.room, grants: claims.data.grants, expiresAt: claims.data.exp };
-    if (need.room !== undefined && need.room !== auth.room) throw new LiveError('forbidden', `this token is for room "${auth.room}", not "${need.room}"`);
+    if (need.room !== undefined) requireRoom(auth, need.room);
     if (need.grant) requireGrant(auth, need.grant);
     return auth;
   }
+}
+
+/** Throws `forbidden` unless the token is for `room` (or for any room: zero-setup tokens). */
+export function requireRoom(auth: AuthContext, room: string): void {
+  if (auth.room !== ANY_ROOM && auth.room !== room) throw new LiveError('forbidden', `this token is for room "${auth.room}", not "${room}"`);
 }
 
 export function requireGrant(auth: AuthContext, grant: Grant): void {

@@ -24,7 +24,9 @@ import type { Session } from '../live/session.ts';
 import { SessionManager } from '../live/session-manager.ts';
 import { OPEN_AUTH, socketGuard, type SecurityContext, type SocketAuthData } from '../security/guard.ts';
 import { MAX_ICE_CANDIDATES, SIGNALING_RATE_LIMITS, TokenBucket } from '../security/rate-limit.ts';
-import { requireGrant, type AuthContext, type Grant } from '../security/tokens.ts';
+import { requireGrant, requireRoom, type AuthContext, type Grant } from '../security/tokens.ts';
+import { RoomRegistry } from '../rooms/room-registry.ts';
+import type { Room, RoomOptions } from '../rooms/room.ts';
 
 export interface SignalingOptions {
   /** Style ids a client may ask for (e.g. from the style catalog); anything else is `unknown_style`. */
@@ -34,6 +36,8 @@ export interface SignalingOptions {
   /** Effect of a new session until the client sends `session.update`. */
   defaultEffect?: { style: string; target: Target };
   maxSessions?: number;
+  /** Frame workers started ahead of demand (see SessionManagerOptions.spareWorkers). */
+  spareWorkers?: number;
   /** Module exporting `createProcessor: ProcessorFactory`, loaded in each session's worker. */
   processorModule?: string;
   workingWidth?: number;
@@ -51,12 +55,15 @@ export interface SignalingOptions {
   maxSessionsPerIdentity?: number;
   connectTimeoutMs?: number;
   noMediaTimeoutMs?: number;
+  /** Room calls (slots per participant etc.). */
+  rooms?: Partial<RoomOptions>;
 }
 
 export interface SignalingHandle {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
   sessions: SessionManager;
   store: RecordingStore;
+  rooms: RoomRegistry;
   /** Closes every session (finalizing recordings) and the socket.io server (not the HTTP server). */
   close(): Promise<void>;
 }
@@ -71,6 +78,8 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
   const logger = options.logger ?? { info: () => {}, warn: (m: string) => console.warn(m) };
   const sessions = new SessionManager({
     maxSessions: options.maxSessions ?? 2,
+    spareWorkers: options.spareWorkers,
+    spareEffect: options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' },
     processorModule: options.processorModule ?? DEFAULT_PROCESSOR_MODULE,
     workingWidth: options.workingWidth,
     encoder: options.encoder,
@@ -81,6 +90,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     connectTimeoutMs: options.connectTimeoutMs ?? options.security?.config.connectTimeoutMs,
     noMediaTimeoutMs: options.noMediaTimeoutMs ?? options.security?.config.noMediaTimeoutMs,
   });
+  const rooms = new RoomRegistry(options.rooms);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     path: options.path ?? '/socket.io',
     cors: options.cors,
@@ -118,14 +128,25 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       'session.update': new TokenBucket(SIGNALING_RATE_LIMITS['session.update']),
       'recording.start': new TokenBucket(SIGNALING_RATE_LIMITS.recording),
       'recording.stop': new TokenBucket(SIGNALING_RATE_LIMITS.recording),
+      'room.join': new TokenBucket(SIGNALING_RATE_LIMITS.offer),
+      'room.leave': new TokenBucket(SIGNALING_RATE_LIMITS.offer),
+      'media.mute': new TokenBucket(SIGNALING_RATE_LIMITS['session.update']),
     } satisfies Record<keyof typeof clientEventSchemas, TokenBucket>;
-    const GRANT_FOR: Partial<Record<keyof typeof clientEventSchemas, Grant>> = { offer: 'publish', 'recording.start': 'record', 'recording.stop': 'record' };
+    const GRANT_FOR: Partial<Record<keyof typeof clientEventSchemas, Grant>> = {
+      offer: 'publish',
+      'room.join': 'publish',
+      'recording.start': 'record',
+      'recording.stop': 'record',
+    };
     const serially = <T>(run: () => Promise<T>): Promise<T> => {
       const next = queue.then(run);
       queue = next.catch(() => undefined);
       return next;
     };
     let effect: { style: string; target: Target; strength?: number; people?: number[] } = options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' as Target };
+    /** Set while this socket is in a room call; its session was created by `room.join`, before the offer. */
+    let membership: { room: Room; id: string } | undefined;
+    let answered = false;
 
     function fail(error: unknown, ack: AnyAck): void {
       const e = LiveError.from(error);
@@ -169,6 +190,30 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       });
     }
 
+    function leaveRoom(reason: string): void {
+      const left = membership;
+      if (!left) return;
+      membership = undefined;
+      left.room.remove(left.id, reason);
+      rooms.collect(left.room);
+    }
+
+    /** Makes `created` this socket's session: its events go to the socket; closing it leaves the room. */
+    function adopt(created: Session): void {
+      session = created;
+      answered = false;
+      iceCandidates = 0;
+      created.on('stats', (s) => socket.emit('stats', s));
+      created.on('ice', (c) => socket.emit('ice', c));
+      created.on('error', (e) => socket.emit('error', e));
+      created.on('recording.ready', (r) => socket.emit('recording.ready', r));
+      created.once('close', (reason) => {
+        if (session === created) session = undefined;
+        if (membership?.id === created.id) leaveRoom(reason);
+        logger.info(`live session ${created.id} closed: ${reason}`);
+      });
+    }
+
     handle('offer', async ({ sdp }) => {
       if (offerPending) throw new LiveError('invalid_state', 'an offer is already being answered on this connection');
       offerPending = true;
@@ -181,23 +226,22 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
 
     async function answerOffer(sdp: string): Promise<{ sdp: string }> {
       if (socket.disconnected) throw new LiveError('invalid_state', 'socket disconnected');
-      if (session) await session.close('renegotiated');
-      iceCandidates = 0;
-      session = undefined;
-      const created = await sessions.create(effect, auth.identity);
-      if (socket.disconnected) {
-        await created.close('socket gone');
-        throw new LiveError('invalid_state', 'socket disconnected');
+      let created: Session;
+      if (membership) {
+        // The room session exists since room.join; a room call negotiates once (slots are pre-allocated).
+        if (!session || answered) throw new LiveError('invalid_state', 'this room call is already negotiated: leave and join again');
+        created = session;
+      } else {
+        if (session) await session.close('renegotiated');
+        session = undefined;
+        created = await sessions.create(effect, auth.identity);
+        if (socket.disconnected) {
+          await created.close('socket gone');
+          throw new LiveError('invalid_state', 'socket disconnected');
+        }
+        adopt(created);
       }
-      session = created;
-      created.on('stats', (s) => socket.emit('stats', s));
-      created.on('ice', (c) => socket.emit('ice', c));
-      created.on('error', (e) => socket.emit('error', e));
-      created.on('recording.ready', (r) => socket.emit('recording.ready', r));
-      created.once('close', (reason) => {
-        if (session === created) session = undefined;
-        logger.info(`live session ${created.id} closed: ${reason}`);
-      });
+      answered = true;
       let answerSdp: string;
       try {
         answerSdp = await created.answer(sdp);
@@ -242,6 +286,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
           const next = { ...effect, ...lasting };
           const outcome = session ? await session.update(mine.change) : undefined;
           effect = { ...next, ...(outcome?.people ? { people: outcome.people } : {}) };
+          if (membership) membership.room.effectChanged(membership.id);
           return { ...effect };
         });
         for (const a of mine.acks) a(result);
@@ -252,6 +297,53 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       } finally {
         if ((pendingUpdate as PendingUpdate | undefined) === mine) pendingUpdate = undefined;
       }
+    });
+
+    handle('room.join', ({ room: name, name: displayName, ...change }) => serially(async () => {
+      if (membership || session) throw new LiveError('invalid_state', 'already in a call: leave it first');
+      requireRoom(auth, name);
+      const wanted = { ...effect, ...change };
+      await checkEffect(wanted.style, wanted.target);
+      const room = rooms.reserve(name); // busy when the room is full
+      let created: Session;
+      try {
+        created = await sessions.create(wanted, auth.identity);
+      } catch (error) {
+        room.release();
+        rooms.collect(room);
+        const e = LiveError.from(error);
+        throw e.code === 'busy' ? new LiveError('busy', `the server cannot filter another camera now (${e.message})`) : e;
+      }
+      if (socket.disconnected || membership || session) {
+        room.release();
+        rooms.collect(room);
+        await created.close('socket gone');
+        throw new LiveError('invalid_state', 'socket disconnected or already in a call');
+      }
+      effect = wanted;
+      adopt(created);
+      membership = { room, id: created.id };
+      const participants = room.add({
+        id: created.id,
+        name: displayName,
+        session: created,
+        notify: (event: string, payload: unknown) => (socket.emit as (e: string, p: unknown) => void)(event, payload),
+      });
+      logger.info(`room ${name}: ${displayName} joined (${room.size}/${room.capacity})`);
+      return { participantId: created.id, room: name, slots: room.capacity - 1, participants };
+    }));
+
+    handle('room.leave', () => serially(async () => {
+      if (!membership) throw new LiveError('invalid_state', 'not in a room');
+      leaveRoom('left');
+      const s = session;
+      session = undefined;
+      await s?.close('left the room');
+    }));
+
+    handle('media.mute', async (muted) => {
+      if (!membership) throw new LiveError('invalid_state', 'not in a room');
+      membership.room.setMuted(membership.id, muted);
     });
 
     handle('recording.start', () => serially(async () => {
@@ -265,6 +357,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     }));
 
     socket.on('disconnect', () => {
+      leaveRoom('disconnected');
       void session?.close('socket disconnected');
       session = undefined;
     });
@@ -275,6 +368,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     io,
     sessions,
     store,
+    rooms,
     close() {
       closing ??= (async () => {
         io.disconnectSockets(true);

@@ -1,5 +1,11 @@
 /**
  * npm run bench:live -- [--json] [--seconds 20] [--style mosaic] [--target background|none|...] [--working 320]
+ * npm run bench:live -- --participants 3 --json [--processor toy|real] [--cpu-seconds 8]
+ *
+ * With `--participants N` (N > 1) every participant is a page (its own browser context) in one room call:
+ * `self` is each page's own filtered self-view, `remote` the others' tiles (A's canvas clock read on B's screen;
+ * the clock is wall time, shared by the pages). Then the server's process CPU is measured with forwarding on,
+ * paused, and on again: the difference per forwarded stream is the CPU cost of forwarding.
  *
  * Drives the real product over real WebRTC: headless Debian Chromium sends a 640x480@30 canvas stream to the
  * server (started in this process with the real pipeline), and reads the returned video back.
@@ -13,7 +19,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -21,6 +27,9 @@ import { startServer } from '../server.ts';
 import { CPU_LIVE_WORKING_SIZE } from '../pipeline/live-processor.ts';
 import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { quietLogger } from '../context.ts';
+import { BUILTIN_STYLE_IDS } from '../live/builtin-processors.ts';
+import { DEFAULT_PROCESSOR_MODULE } from '../live/processor.ts';
+import { clientBundle } from './client-bundle.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,19 +40,27 @@ const { values } = parseArgs({
     'person-video': { type: 'string', default: new URL('../../../../shared/data/video/liveportrait_s18_upperbody.mp4', import.meta.url).pathname },
     working: { type: 'string' },
     warmup: { type: 'string', default: '4' },
+    /** More than 1: a room call, every participant a page of its own; reports `self` and `remote` tiles. */
+    participants: { type: 'string', default: '1' },
+    /** `real` (the product's pipeline) or `toy` (built-in, no models; the default for a call). */
+    processor: { type: 'string' },
+    /** Length of each CPU phase (forwarding on, paused, on) after the latency run. */
+    'cpu-seconds': { type: 'string', default: '8' },
   },
 });
 if (values.working) process.env.DEEPPHOTO_LIVE_WORKING_SIZE = values.working;
 
-const PAGE = `<!doctype html><html><body><canvas id="c" width="640" height="480"></canvas><video id="v" autoplay muted playsinline></video>
-<script src="/socket.io.js"></script><script>
+const PAGE = `<!doctype html><html><body><canvas id="c" width="640" height="480"></canvas><div id="tiles"></div>
+<script src="/deepphoto-client.js"></script><script>
 // 22 blocks: 11 rows in the left margin, 11 in the right margin (x 0..BW and W-BW..W).
 const W = 640, H = 480, ROWS = 11, BW = 64, BH = H / ROWS, N = 22;
+// Wall-clock ms shared by every page of the browser (performance.now alone has a per-page origin).
+const clock = () => Math.round(performance.timeOrigin + performance.now()) & 0xfffff;
 const c = document.getElementById('c'), g = c.getContext('2d');
 const person = new Image(); person.src = '/person.png';
 function blockRect(i) { return [i < ROWS ? 0 : W - BW, (i % ROWS) * BH]; }
 function draw() {
-  const t = Math.round(performance.now()) & 0xfffff;
+  const t = clock();
   if (person.complete && person.naturalWidth) g.drawImage(person, 0, 0, W, H); else { g.fillStyle = '#6a8'; g.fillRect(0, 0, W, H); }
   for (let i = 0; i < N; i++) {
     const bit = i === 0 ? 0 : i === 1 ? 1 : (t >> (i - 2)) & 1;
@@ -69,43 +86,32 @@ function decode(video) {
   let t = 0; for (let b = 0; b < 20; b++) if (lum[b + 2] > (lo + hi) / 2) t |= 1 << b;
   return t;
 }
-window.bench = { latencies: [], unreadable: 0, frames: 0, stats: [] };
-window.startBench = async () => {
-  // loopback zero-setup token (the server runs without DEEPPHOTO_SECRET here)
-  const auth = (cb) => fetch('/api/token').then((r) => r.json()).then((j) => cb({ token: j.token }), () => cb({}));
-  const socket = io({ transports: ['websocket'], auth });
-  socket.on('stats', (s) => window.bench.stats.push(s));
-  await new Promise((r) => socket.on('connect', r));
-  const emit = (e, p) => new Promise((r) => socket.emit(e, p, r));
-  const stream = c.captureStream(30);
-  const pc = new RTCPeerConnection();
-  const tr = pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendrecv' });
-  tr.setCodecPreferences(RTCRtpReceiver.getCapabilities('video').codecs.filter((x) => /VP8|rtx/i.test(x.mimeType)));
-  const v = document.getElementById('v');
-  pc.ontrack = (e) => { v.srcObject = new MediaStream([e.track]); };
-  pc.onicecandidate = (e) => { if (e.candidate) socket.emit('ice', { candidate: e.candidate.toJSON() }); };
-  socket.on('ice', ({ candidate }) => { if (candidate) pc.addIceCandidate(candidate).catch(() => {}); });
-  const offer = await pc.createOffer();
-  const pt = offer.sdp.match(/a=rtpmap:(\\d+) VP8\\/90000/)[1];
-  const extra = 'x-google-start-bitrate=1500;x-google-min-bitrate=750;x-google-max-bitrate=3000';
-  const sdp = new RegExp('a=fmtp:' + pt + ' ').test(offer.sdp) ? offer.sdp.replace(new RegExp('a=fmtp:' + pt + ' (.*)'), (l, p) => 'a=fmtp:' + pt + ' ' + p + ';' + extra) : offer.sdp.replace('a=rtpmap:' + pt + ' VP8/90000', 'a=rtpmap:' + pt + ' VP8/90000\\r\\na=fmtp:' + pt + ' ' + extra);
-  await pc.setLocalDescription({ type: 'offer', sdp });
-  const res = await emit('offer', { sdp });
-  if (!res.ok) throw new Error(JSON.stringify(res.error));
-  await pc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
-  window.bench.update = (p) => emit('session.update', p);
+const bench = window.bench = { tiles: {}, stats: [] };
+function watch(id, self, track) {
+  const v = document.createElement('video'); v.muted = true; v.autoplay = true; v.playsInline = true;
+  v.srcObject = new MediaStream([track]); document.getElementById('tiles').append(v);
+  const rec = bench.tiles[id] = { self, latencies: [], unreadable: 0, frames: 0 };
   const onFrame = () => {
     const t = decode(v);
-    window.bench.frames++;
-    if (t === null) window.bench.unreadable++;
-    else window.bench.latencies.push(((Math.round(performance.now()) & 0xfffff) - t + 0x100000) & 0xfffff);
+    rec.frames++;
+    if (t === null) rec.unreadable++; else rec.latencies.push((clock() - t + 0x100000) & 0xfffff);
     v.requestVideoFrameCallback(onFrame);
   };
   v.requestVideoFrameCallback(onFrame);
+}
+// One client library for the page, the tests and this bench (web/lib/client).
+window.startBench = async (room, name, effect) => {
+  const client = window.client = new DeepPhoto.DeepPhotoClient();
+  client.on('stats.server', (s) => bench.stats.push(s));
+  const stream = c.captureStream(30);
+  if (!room) return watch('self', true, await client.filter(stream, effect));
+  client.on('track.added', ({ participantId, kind, track, self }) => { if (kind === 'video') watch(self ? 'self' : participantId, self, track); });
+  await client.join(room, { name, camera: stream, effect });
 };
+window.resetBench = () => { for (const r of Object.values(bench.tiles)) { r.latencies = []; r.unreadable = 0; r.frames = 0; } bench.stats = []; };
 </script></body></html>`;
 
-const socketIoJs = await readFile(new URL('../../../node_modules/socket.io-client/dist/socket.io.min.js', import.meta.url));
+const clientJs = await clientBundle();
 /** A frame of the person clip as PNG (ffmpeg); without it the canvas shows only the code blocks on green. */
 async function personPng(): Promise<Buffer | null> {
   const video = values['person-video']!;
@@ -117,15 +123,22 @@ async function personPng(): Promise<Buffer | null> {
   );
   return stdout;
 }
+const participants = Math.max(1, Number(values.participants));
+const room = participants > 1;
+// Three real pipelines do not fit this 2-core machine next to three browsers: a call defaults to the toy
+// processor (built-in `none`: frames decoded, copied and re-encoded), which still measures what rooms add.
+const processor = values.processor ?? (room ? 'toy' : 'real');
+const effect = processor === 'toy' ? { style: 'none', target: 'whole' } : { style: values.style!, target: values.target! };
 const png = await personPng();
 const server = await startServer({
-  maxSessions: 1,
+  maxSessions: participants,
   servePage: false,
   logger: quietLogger,
+  ...(processor === 'toy' ? { processorModule: DEFAULT_PROCESSOR_MODULE, signaling: { knownStyles: BUILTIN_STYLE_IDS, defaultEffect: { style: 'none', target: 'whole' as const } } } : {}),
   plugins: [
     async (app) => {
       app.get('/', async (_q, reply) => reply.type('text/html').send(PAGE));
-      app.get('/socket.io.js', async (_q, reply) => reply.type('text/javascript').send(socketIoJs));
+      app.get('/deepphoto-client.js', async (_q, reply) => reply.type('text/javascript').send(clientJs));
       app.get('/person.png', async (_q, reply) => (png ? reply.type('image/png').send(png) : reply.status(404).send()));
     },
   ],
@@ -133,60 +146,132 @@ const server = await startServer({
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+  args: ['--no-sandbox', '--disable-gpu', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
 });
-type Bench = { latencies: number[]; unreadable: number; frames: number; stats: Record<string, unknown>[] };
+type Tile = { self: boolean; latencies: number[]; unreadable: number; frames: number };
+type Bench = { tiles: Record<string, Tile>; stats: Record<string, unknown>[] };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+};
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 try {
-  const page = await browser.newPage();
-  await page.goto(server.url + '/');
-  await page.waitForFunction(() => document.querySelector('img') !== null || true);
-  await page.evaluate(() => (window as unknown as { startBench(): Promise<void> }).startBench());
-  const update = await page.evaluate(
-    (p) => (window as unknown as { bench: { update(p: unknown): Promise<{ ok: boolean; error?: unknown }> } }).bench.update(p),
-    { style: values.style, target: values.target },
-  );
-  if (!update.ok) throw new Error(`session.update refused: ${JSON.stringify(update.error)}`);
-  await new Promise((r) => setTimeout(r, Number(values.warmup) * 1000)); // bitrate ramp-up, model warm-up
-  await page.evaluate(() => {
-    const b = (window as unknown as { bench: Bench }).bench;
-    b.latencies = [];
-    b.unreadable = 0;
-    b.frames = 0;
-    b.stats = [];
-  });
+  const pages = [];
+  for (let i = 0; i < participants; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.url + '/');
+    await page.evaluate(([r, name, e]) => (window as unknown as { startBench(r: string | null, n: string, e: unknown): Promise<void> }).startBench(r, name, e), [room ? 'bench' : null, `P${i + 1}`, effect] as const);
+    pages.push(page);
+  }
+  await sleep(Number(values.warmup) * 1000); // bitrate ramp-up, model warm-up
+  for (const page of pages) await page.evaluate(() => (window as unknown as { resetBench(): void }).resetBench());
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
-  await new Promise((r) => setTimeout(r, Number(values.seconds) * 1000));
+  const loadBefore = os.loadavg();
+  await sleep(Number(values.seconds) * 1000);
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
-  const bench = await page.evaluate(() => (window as unknown as { bench: Bench }).bench);
-  const sorted = [...bench.latencies].sort((a, b) => a - b);
-  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
-  const stats = bench.stats as { fpsIn: number; fpsOut: number; droppedFrames: number; latencyMs: number; stages: Record<string, number> }[];
-  const mean = (f: (s: (typeof stats)[number]) => number) => Math.round((stats.reduce((a, s) => a + f(s), 0) / Math.max(1, stats.length)) * 100) / 100;
+  const benches = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as { bench: Bench }).bench)));
+  const stats = benches.flatMap((b) => b.stats) as { fpsIn: number; fpsOut: number; droppedFrames: number; latencyMs: number; stages: Record<string, number> }[];
+  const mean = (f: (s: (typeof stats)[number]) => number) => round(stats.reduce((a, s) => a + f(s), 0) / Math.max(1, stats.length), 2);
   const stageNames = Object.keys(stats[0]?.stages ?? {});
-  const effect = server.signaling.sessions.size > 0 ? undefined : 'session closed early';
-  const look = server.photo.catalog.list().find((l) => l.id === values.style);
-  const liveModel = look?.models.live?.id ?? (server.photo.catalog.styleVectorFor(values.style) ? `${server.photo.catalog.arbitrary?.transferModelId} (picture style, ${DEFAULT_LIVE_OPTIONS.arbitraryLongSide} px)` : `${look?.models.quality?.id ?? values.style} (teacher: no light net for this style)`);
-  const report = {
-    frame: '640x480@30',
-    style: values.style,
-    target: values.target,
-    styleModel: liveModel,
-    personPicture: png ? 'frame of the upper-body clip' : 'none (code blocks on green)',
-    workingLongSide: Number(process.env.DEEPPHOTO_LIVE_WORKING_SIZE ?? CPU_LIVE_WORKING_SIZE),
-    seconds: Math.round(wallMs / 100) / 10,
-    fpsOutPage: Math.round((bench.frames / (wallMs / 1000)) * 10) / 10,
+  const server_ = {
     fpsIn: mean((s) => s.fpsIn),
     fpsOut: mean((s) => s.fpsOut),
     droppedFrames: stats.reduce((a, s) => a + s.droppedFrames, 0),
-    glassToGlassMs: { p50: pct(0.5), p95: pct(0.95), n: sorted.length, unreadableFrames: bench.unreadable },
     serverLatencyMs: mean((s) => s.latencyMs),
     stagesMs: Object.fromEntries(stageNames.map((k) => [k, mean((s) => s.stages[k] ?? 0)])),
-    serverCpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10,
-    ...(effect ? { warning: effect } : {}),
   };
-  console.log(values.json ? JSON.stringify(report, null, 2) : report);
+  const tilesOf = (self: boolean) => benches.flatMap((b) => Object.values(b.tiles).filter((t) => t.self === self));
+  const summary = (tiles: Tile[]) => {
+    const latencies = tiles.flatMap((t) => t.latencies);
+    return {
+      tiles: tiles.length,
+      fpsPerTile: round(tiles.reduce((a, t) => a + t.frames, 0) / Math.max(1, tiles.length) / (wallMs / 1000)),
+      glassToGlassMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), n: latencies.length, unreadableFrames: tiles.reduce((a, t) => a + t.unreadable, 0) },
+    };
+  };
+  const common = {
+    frame: '640x480@30',
+    processor: processor === 'toy' ? 'toy: built-in "none" (decode, copy, encode; no models)' : 'real pipeline',
+    style: effect.style,
+    target: effect.target,
+    personPicture: png ? 'frame of the upper-body clip' : 'none (code blocks on green)',
+    seconds: round(wallMs / 1000),
+    loadAverage1mBefore: round(loadBefore[0]!, 2),
+    loadAverage1mAfter: round(os.loadavg()[0]!, 2),
+  };
+  if (!room) {
+    const self = summary(tilesOf(true));
+    const look = server.photo.catalog.list().find((l) => l.id === values.style);
+    const report = {
+      ...common,
+      styleModel: look?.models.live?.id ?? `${look?.models.quality?.id ?? values.style} (teacher: no light net for this style)`,
+      workingLongSide: Number(process.env.DEEPPHOTO_LIVE_WORKING_SIZE ?? CPU_LIVE_WORKING_SIZE),
+      fpsOutPage: self.fpsPerTile,
+      ...server_,
+      glassToGlassMs: self.glassToGlassMs,
+      serverCpuPercentOfOneCore: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+      ...(server.signaling.sessions.size > 0 ? {} : { warning: 'session closed early' }),
+    };
+    console.log(values.json ? JSON.stringify(report, null, 2) : report);
+  } else {
+    const self = summary(tilesOf(true));
+    const remote = summary(tilesOf(false));
+    // CPU of forwarding: the server process with forwarding on, paused (packets still cached), on again.
+    const callRoom = server.signaling.rooms.get('bench');
+    if (!callRoom) throw new Error('the bench room is gone');
+    const phase = async (paused: boolean) => {
+      callRoom.paused = paused;
+      await sleep(500);
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      const f0 = callRoom.counters.forwardMs;
+      await sleep(Number(values['cpu-seconds']) * 1000);
+      const c = process.cpuUsage(c0);
+      const w = performance.now() - w0;
+      return { cpuPercent: ((c.user + c.system) / 1000 / w) * 100, forwardPercent: ((callRoom.counters.forwardMs - f0) / w) * 100 };
+    };
+    const on1 = await phase(false);
+    const off = await phase(true);
+    const on2 = await phase(false);
+    // NACKs the browsers sent: on the self-view (camera transceiver) vs on the forwarded slots, per werift sender
+    const nackCounts = { selfView: 0, forwardedSlots: 0 };
+    for (const id of callRoom.participants().map((p) => p.id)) {
+      const peer = server.signaling.sessions.get(id)?.peer;
+      if (!peer) continue;
+      const slots = new Set(peer.outputs.video.map((o) => o.transceiver));
+      for (const t of peer.pc.getTransceivers()) {
+        if (t.kind !== 'video') continue;
+        const n = (t.sender as unknown as { nackCount?: number }).nackCount ?? 0;
+        if (slots.has(t)) nackCounts.forwardedSlots += n;
+        else nackCounts.selfView += n;
+      }
+    }
+    const streams = participants * (participants - 1); // video streams forwarded (the canvas camera has no microphone)
+    const withForwarding = (on1.cpuPercent + on2.cpuPercent) / 2;
+    const report = {
+      ...common,
+      participants,
+      maxSessions: participants,
+      self,
+      remote,
+      remoteMinusSelfP50Ms: remote.glassToGlassMs.p50 - self.glassToGlassMs.p50,
+      server: { ...server_, cpuPercentOfOneCore: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100) },
+      forwarding: {
+        streams,
+        processCpuPercentWith: round(withForwarding),
+        processCpuPercentPaused: round(off.cpuPercent),
+        cpuPercentOfOneCorePerStream: round((withForwarding - off.cpuPercent) / streams, 2),
+        mainThreadForwardPercentPerStream: round((on1.forwardPercent + on2.forwardPercent) / 2 / streams, 3),
+        counters: { ...callRoom.counters, forwardMs: round(callRoom.counters.forwardMs) },
+        nackPacketsReceived: nackCounts,
+      },
+    };
+    console.log(values.json ? JSON.stringify(report, null, 2) : report);
+  }
 } finally {
   await browser.close();
   await server.close();
