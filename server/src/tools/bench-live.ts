@@ -164,7 +164,10 @@ try {
   const stageNames = Object.keys(stats[0]?.stages ?? {});
   const effect = server.signaling.sessions.size > 0 ? undefined : 'session closed early';
   const look = server.photo.catalog.list().find((l) => l.id === values.style);
-  const liveModel = look?.models.live?.id ?? `${look?.models.quality?.id ?? values.style} (teacher: no light net for this style)`;
+  // Blur and picture effects (`blur-*`, `bg-*`, see GET /api/effects) run no network.
+  const liveModel = look
+    ? (look.models.live?.id ?? `${look.models.quality?.id ?? values.style} (teacher: no light net for this style)`)
+    : `none (${values.style} is not a network)`;
   const report = {
     frame: '640x480@30',
     style: values.style,
