@@ -195,7 +195,8 @@ export class BackgroundLibrary implements BackgroundPictureSource {
       .resize(this.maxSide, this.maxSide, { fit: 'inside', withoutEnlargement: true })
       .jpeg({ quality: 90, mozjpeg: true })
       .toBuffer();
-    const meta: UserBackground = { id, owner, title: title.slice(0, 120), createdAt: Date.now() };
+    // Sub-millisecond time: uploads in the same millisecond still have an order (the cap deletes the oldest).
+    const meta: UserBackground = { id, owner, title: title.slice(0, 120), createdAt: performance.timeOrigin + performance.now() };
     await writeFile(path.join(this.dir, `${id}.jpg`), jpeg);
     await writeFile(path.join(this.dir, `${id}.json`), JSON.stringify(meta));
     const mine = await this.list(owner);

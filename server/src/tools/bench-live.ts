@@ -208,7 +208,13 @@ try {
     const look = server.photo.catalog.list().find((l) => l.id === values.style);
     const report = {
       ...common,
-      styleModel: look?.models.live?.id ?? `${look?.models.quality?.id ?? values.style} (teacher: no light net for this style)`,
+      // Blur and picture effects (`blur-*`, `bg-*`) run no network; picture styles run the arbitrary-style network.
+      styleModel: look
+        ? (look.models.live?.id ??
+          (server.photo.catalog.styleVectorFor(values.style)
+            ? `${server.photo.catalog.arbitrary?.transferModelId} (picture style, ${DEFAULT_LIVE_OPTIONS.arbitraryLongSide} px)`
+            : `${look.models.quality?.id ?? values.style} (teacher: no light net for this style)`))
+        : `none (${values.style} is not a network)`,
       workingLongSide: Number(process.env.DEEPPHOTO_LIVE_WORKING_SIZE ?? CPU_LIVE_WORKING_SIZE),
       fpsOutPage: self.fpsPerTile,
       ...server_,
