@@ -1,3 +1,4 @@
+import { TARGETS } from '@deepphoto/shared';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +45,7 @@ describe('GET /api/styles', () => {
   it('lists the styles with thumbnail URLs that serve JPEGs', async () => {
     const list = (await (await fetch(`${baseUrl}/api/styles`)).json()) as { styles: { id: string; thumbnailUrl: string }[]; targets: string[] };
     expect(list.styles.map((s) => s.id)).toEqual(expect.arrayContaining(['candy', 'mosaic', 'udnie']));
-    expect(list.targets).toEqual(['whole', 'background', 'person', 'none']);
+    expect(list.targets).toEqual([...TARGETS]);
     const thumb = await fetch(`${baseUrl}${list.styles[0]!.thumbnailUrl}`);
     expect(thumb.status).toBe(200);
     const meta = await sharp(new Uint8Array(await thumb.arrayBuffer())).metadata();

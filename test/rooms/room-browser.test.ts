@@ -73,6 +73,8 @@ run('a room call with three participants in three browsers', () => {
       knownStyles: ['red', 'green', 'blue'],
       processorModule: COLOUR_PROCESSOR,
       maxSessions: 3,
+      // no tokens here: every page is the same (open) identity
+      maxSessionsPerIdentity: 3,
       // a warm spare worker: joining does not wait for a worker to boot
       spareWorkers: 1,
       recordings: { dir: path.join(dir, 'rec') },

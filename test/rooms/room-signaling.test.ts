@@ -23,7 +23,7 @@ describe('room signaling', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-room-'));
     server = createServer();
     // 2 per room (1 slot), 3 cameras in all: enough to hit both limits.
-    handle = await attachSignaling(server, { knownStyles: ['invert', 'tint-red'], maxSessions: 3, recordings: { dir }, rooms: { slots: 1 } });
+    handle = await attachSignaling(server, { knownStyles: ['invert', 'tint-red'], maxSessions: 3, maxSessionsPerIdentity: 3, recordings: { dir }, rooms: { slots: 1 } });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const addr = server.address();
     url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

@@ -169,17 +169,14 @@ suite('HTTPS from a non-localhost origin, and TURN relay, in Chromium', () => {
       const token = await authority.issue({ identity: 'victim' });
       // a page elsewhere (same browser, other origin) tries to use the server: Origin is checked
       const outcome = await page.evaluate(
-        async ([u, t]) =>
-          new Promise<string>((resolve) => {
-            const s = (window as unknown as { io: (url: string, o: unknown) => { on(e: string, f: (x: { data?: { code?: string } }) => void): void; disconnect(): void } }).io(u as string, {
-              transports: ['websocket'],
-              auth: { token: t },
-              reconnection: false,
-              extraHeaders: {},
-            });
-            s.on('connect', () => (s.disconnect(), resolve('connected')));
-            s.on('connect_error', (e) => (s.disconnect(), resolve(e.data?.code ?? 'error')));
-          }),
+        async ([u, t]) => {
+          const lib = (window as unknown as { DeepPhoto: { DeepPhotoClient: new (o: unknown) => { connect(): Promise<void>; close(): void } } }).DeepPhoto;
+          const client = new lib.DeepPhotoClient({ url: u, token: t });
+          return client.connect().then(
+            () => 'connected',
+            (e: { code?: string }) => e.code ?? 'error',
+          );
+        },
         [`https://127.0.0.1:${new URL(server.url).port}`, token] as const,
       );
       // from https://deepphoto.test the Origin differs from Host 127.0.0.1 and is not allow-listed
@@ -197,7 +194,7 @@ suite('HTTPS from a non-localhost origin, and TURN relay, in Chromium', () => {
       const frames = await redFrames(page, 20);
       const [r, g, b] = frames.at(-1)!.mean;
       const pair = await page.evaluate(async () => {
-        const pc = (window as unknown as { live: { pc: RTCPeerConnection } }).live.pc;
+        const pc = (window as unknown as { live: { client: { peerConnection: RTCPeerConnection } } }).live.client.peerConnection;
         const stats = await pc.getStats();
         let local: string | undefined;
         stats.forEach((s) => {

@@ -19,7 +19,7 @@ import { decodePhoto, encodePhoto, formatFor, formatForPath, PhotoInputError } f
 import { BUILTIN_BACKGROUNDS } from '../styles/backgrounds.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
 import { titleFromFileName, userStyleId } from '../styles/user-styles.ts';
-import { decodeStylePicture } from '../styles/style-picture.ts';
+import { decodeStylePicture } from '../photo/style-picture.ts';
 import { UnknownPersonError } from '../instances/live-people.ts';
 
 /** `--person N` (repeatable) or `--people-except N`: person numbers left to right from 1. */

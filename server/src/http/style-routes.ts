@@ -10,7 +10,7 @@ import { ModelMissingError } from '@deepphoto/models';
 import type { StyleInfo } from '@deepphoto/shared';
 import type { PhotoContext } from '../context.ts';
 import type { PhotoLimits } from '../photo/io.ts';
-import { decodeStylePicture } from '../styles/style-picture.ts';
+import { decodeStylePicture } from '../photo/style-picture.ts';
 import { isUserStyleId, titleFromFileName, userStyleId } from '../styles/user-styles.ts';
 import { HttpError } from './errors.ts';
 

@@ -31,10 +31,12 @@ export class TokenBucket {
 }
 
 /** Per-socket limits on signaling events (ICE bursts at call setup, so its bucket is larger). */
-export const SIGNALING_RATE_LIMITS: Record<'offer' | 'ice' | 'session.update' | 'recording', RateLimit> = {
+export const SIGNALING_RATE_LIMITS: Record<'offer' | 'ice' | 'session.update' | 'recording' | 'room', RateLimit> = {
   offer: { capacity: 3, perSecond: 0.2 },
+  /** room.join / room.leave / media.mute: a join starts a session like an offer, but a call may rejoin and mute often. */
+  room: { capacity: 10, perSecond: 1 },
   ice: { capacity: 40, perSecond: 10 },
-  'session.update': { capacity: 5, perSecond: 2 },
+  'session.update': { capacity: 10, perSecond: 3 },
   recording: { capacity: 4, perSecond: 0.5 },
 };
 

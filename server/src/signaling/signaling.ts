@@ -128,9 +128,9 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       'session.update': new TokenBucket(SIGNALING_RATE_LIMITS['session.update']),
       'recording.start': new TokenBucket(SIGNALING_RATE_LIMITS.recording),
       'recording.stop': new TokenBucket(SIGNALING_RATE_LIMITS.recording),
-      'room.join': new TokenBucket(SIGNALING_RATE_LIMITS.offer),
-      'room.leave': new TokenBucket(SIGNALING_RATE_LIMITS.offer),
-      'media.mute': new TokenBucket(SIGNALING_RATE_LIMITS['session.update']),
+      'room.join': new TokenBucket(SIGNALING_RATE_LIMITS.room),
+      'room.leave': new TokenBucket(SIGNALING_RATE_LIMITS.room),
+      'media.mute': new TokenBucket(SIGNALING_RATE_LIMITS.room),
     } satisfies Record<keyof typeof clientEventSchemas, TokenBucket>;
     const GRANT_FOR: Partial<Record<keyof typeof clientEventSchemas, Grant>> = {
       offer: 'publish',

@@ -149,6 +149,11 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     this.options = { path: '/socket.io', ackTimeoutMs: 15_000, statsIntervalMs: 1000, ...options };
   }
 
+  /** The media connection while there is one (for diagnostics, e.g. `getStats()`). */
+  get peerConnection(): RTCPeerConnection | undefined {
+    return this.pc;
+  }
+
   /** Whether the signaling socket is up (requests such as `setEffect` can be made). */
   get connected(): boolean {
     return this.socket?.connected === true;
@@ -187,7 +192,11 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
-      socket.once('connect_error', (e) => reject(new DeepPhotoError('network', `cannot reach the server: ${e.message}`)));
+      socket.once('connect_error', (e) => {
+        // A refusal by the server (token, Origin) carries its code; anything else is the network.
+        const code = (e as { data?: { code?: ErrorCode } }).data?.code;
+        reject(code ? new DeepPhotoError(code, e.message) : new DeepPhotoError('network', `cannot reach the server: ${e.message}`));
+      });
     }).catch((error: unknown) => {
       this.dropSocket();
       this.setState('failed');

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { STYLE_IMAGE_SIDE } from '../pipeline/arbitrary-style.ts';
 import type { RgbImage } from '../pipeline/image.ts';
-import { DEFAULT_PHOTO_LIMITS, PhotoInputError, type PhotoLimits } from '../photo/io.ts';
+import { DEFAULT_PHOTO_LIMITS, PhotoInputError, type PhotoLimits } from './io.ts';
 
 /**
  * A style picture straight to what the prediction network sees: its centred square at 256x256. Decoding at that
