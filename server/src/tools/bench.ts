@@ -2,6 +2,7 @@
  * npm run bench -- [--json] [--iterations N] [--styles candy,mosaic]
  *                  [--providers webgpu,cuda,cpu]   per-model ms on each provider at 640x480 and 1280x720
  *                  [--live STYLE] [--live-seconds S] [--max-sessions N]   live pipeline throughput and sessions
+ *                  [--no-temporal]   the live bench without the temporal blend (what it costs)
  * Per-stage medians on this machine for the photo/frame pipeline stages, at the sizes the live path uses.
  * Inputs are a deterministic synthetic "person over a textured background" frame, so the figures do not depend on
  * any data folder.
@@ -19,6 +20,7 @@ import { createSessionWithFallback, defaultThreads, LoadedModel, ModelRuntime, p
 import { findModel, resolveModelPath } from '@deepphoto/models';
 import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { chooseLiveTier } from '../pipeline/live-processor.ts';
+import { DEFAULT_TEMPORAL, TemporalBlender } from '../pipeline/temporal.ts';
 import { StyleCatalog } from '../styles/catalog.ts';
 import { quietLogger } from '../context.ts';
 
@@ -32,6 +34,8 @@ const { values } = parseArgs({
     'live-seconds': { type: 'string', default: '6' },
     'max-sessions': { type: 'string', default: '4' },
     'skip-stages': { type: 'boolean', default: false },
+    /** Live bench without the temporal blend of the styled picture, to measure what it costs. */
+    'no-temporal': { type: 'boolean', default: false },
   },
 });
 const iterations = Math.max(3, Number(values.iterations));
@@ -98,6 +102,11 @@ for (const size of sizes) {
   results[`composite.background.${size.width}x${size.height}`] = await time(() =>
     composite(frame, { width: size.width, height: size.height, data: styled }, out, 'background', composited),
   );
+  // Temporal blend of the styled frame (weights at the 256 px working size, blend at frame size), every pixel still.
+  const small = syntheticFrame(256, Math.round((256 * size.height) / size.width / 4) * 4);
+  const blender = new TemporalBlender();
+  let t = 0;
+  results[`temporal.${size.width}x${size.height}`] = await time(() => blender.apply(small, composited, 'bench', (t += 33)));
 }
 
 const styleIds = values.styles ? values.styles.split(',') : modelsByTask('style').map((m) => m.id);
@@ -173,7 +182,8 @@ async function benchLive(style: string): Promise<Record<string, unknown>> {
         const catalog = await StyleCatalog.discover({}, () => {});
         const tier = await chooseLiveTier(liveRuntime, catalog, style);
         chosen = { ...tier, model: catalog.modelFor(style, tier.tier) };
-        const pipeline = await LivePipeline.create(liveRuntime, catalog, { style, target: 'background', ...tier });
+        const temporal = values['no-temporal'] ? { temporal: { ...DEFAULT_TEMPORAL, strength: 0 } } : {};
+        const pipeline = await LivePipeline.create(liveRuntime, catalog, { style, target: 'background', ...tier, ...temporal });
         return { pipeline, liveRuntime, out: createRgbImage(640, 480), frames: 0 };
       }),
     );
@@ -196,7 +206,7 @@ async function benchLive(style: string): Promise<Record<string, unknown>> {
     if (Math.min(...fps) >= 30) sustained = n;
     else break;
   }
-  return { style, target: 'background', frame: '640x480', chosen, perConcurrency, sessionsSustainedAt30fps: sustained };
+  return { style, target: 'background', frame: '640x480', temporal: !values['no-temporal'], chosen, perConcurrency, sessionsSustainedAt30fps: sustained };
 }
 
 await runtime.close();
