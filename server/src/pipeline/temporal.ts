@@ -21,7 +21,7 @@ import { ResamplerCache } from './resample.ts';
 export interface TemporalOptions {
   /** Weight of the previous output on pixels whose input did not change; 0 turns the output blend off. Below 1. */
   strength: number;
-  /** Input change (0..255, mean over RGB, 3x3 average) at or below which a pixel counts as still. */
+  /** Input change (0..255, mean over RGB, 3x3 mean then 3x3 max) at or below which a pixel counts as still. */
   still: number;
   /** Input change at or above which a pixel counts as moving (weight 0). */
   moving: number;
