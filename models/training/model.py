@@ -171,7 +171,8 @@ def n_params(m):
 
 
 def load_student_onnx(net, onnx_path):
-    """Load an exported light_*.onnx (same cfg as `net`) back into a StudentNet, for fine-tuning. The export folded
+    """Load an exported light_*.onnx (same layers as `net`, as wide or narrower) into a StudentNet, for fine-tuning or
+    widening. The export folded
     the training-time output affine into the last conv; undo that so the training parametrisation is unchanged."""
     import onnx
     from onnx import numpy_helper
@@ -184,13 +185,21 @@ def load_student_onnx(net, onnx_path):
     norm_mods = [mod for mod in net.modules() if isinstance(mod, nn.InstanceNorm2d)]
     assert len(convs) == len(conv_mods) and len(norms) == len(norm_mods), 'architecture differs from the ONNX file'
     with torch.no_grad():
+        # A wider net than the file (more channels somewhere) starts as the same function: the file's weights go
+        # into the leading slices, weights from the new input channels into the old outputs are zeroed (so the old
+        # outputs are unchanged), and the new channels keep their random initialisation.
         for node, mod in zip(convs, conv_mods):
-            mod.weight.copy_(init[node.input[1]])
-            mod.bias.copy_(init[node.input[2]])
+            w, bias = init[node.input[1]], init[node.input[2]]
+            co, ci = w.shape[0], w.shape[1]
+            mod.weight[:co, ci:] = 0
+            mod.weight[:co, :ci] = w
+            mod.bias[:co] = bias
         for node, mod in zip(norms, norm_mods):
-            mod.weight.copy_(init[node.input[1]])
-            mod.bias.copy_(init[node.input[2]])
+            w = init[node.input[1]]
+            mod.weight[:w.shape[0]] = w
+            mod.bias[:w.shape[0]] = init[node.input[2]]
         c = net.out.conv
+        assert c.weight.shape[0] == 3, 'the output conv must stay RGB'
         c.weight.div_(net.out_scale)
         c.bias.sub_(net.out_shift).div_(net.out_scale)
     return net

@@ -21,7 +21,7 @@ import { ResamplerCache } from './resample.ts';
 export interface TemporalOptions {
   /** Weight of the previous output on pixels whose input did not change; 0 turns the output blend off. Below 1. */
   strength: number;
-  /** Input change (0..255, mean over RGB, 3x3 average) at or below which a pixel counts as still. */
+  /** Input change (0..255, mean over RGB, 3x3 mean then 3x3 max) at or below which a pixel counts as still. */
   still: number;
   /** Input change at or above which a pixel counts as moving (weight 0). */
   moving: number;
@@ -50,13 +50,16 @@ export function validateTemporalOptions(o: TemporalOptions): void {
 export function stillnessWeights(current: Uint8Array, previous: Uint8Array, width: number, height: number, options: TemporalOptions, scratch: Float32Array, out: Float32Array): void {
   const n = width * height;
   if (current.length !== n * 3 || previous.length !== n * 3 || scratch.length < 2 * n || out.length < n) throw new RangeError('stillnessWeights: buffer sizes do not match the frame');
-  const raw = scratch.subarray(0, n);
-  const averaged = scratch.subarray(n, 2 * n);
+  const a = scratch.subarray(0, n);
+  const b = scratch.subarray(n, 2 * n);
   for (let i = 0, p = 0; i < n; i++, p += 3) {
-    raw[i] = (Math.abs(current[p]! - previous[p]!) + Math.abs(current[p + 1]! - previous[p + 1]!) + Math.abs(current[p + 2]! - previous[p + 2]!)) / 3;
+    a[i] = (Math.abs(current[p]! - previous[p]!) + Math.abs(current[p + 1]! - previous[p + 1]!) + Math.abs(current[p + 2]! - previous[p + 2]!)) / 3;
   }
-  neighbourhood3x3(raw, width, height, averaged, false);
-  neighbourhood3x3(averaged, width, height, out, true);
+  // Separable 3x3 passes (borders clamped): mean a -> b -> a, then max a -> b -> out.
+  rows3(a, width, height, b, false);
+  columns3(b, width, height, a, false);
+  rows3(a, width, height, b, true);
+  columns3(b, width, height, out, true);
   const { strength, still, moving } = options;
   const slope = strength / (moving - still);
   for (let i = 0; i < n; i++) {
@@ -65,25 +68,30 @@ export function stillnessWeights(current: Uint8Array, previous: Uint8Array, widt
   }
 }
 
-/** 3x3 mean (`max` false) or maximum (`max` true) of a plane, borders clamped. */
-function neighbourhood3x3(src: Float32Array, width: number, height: number, dst: Float32Array, max: boolean): void {
+/** Mean (`max` false) or maximum of each pixel and its left/right neighbours, borders clamped. */
+function rows3(src: Float32Array, width: number, height: number, dst: Float32Array, max: boolean): void {
   for (let y = 0; y < height; y++) {
-    const y0 = y > 0 ? y - 1 : 0;
-    const y1 = y < height - 1 ? y + 1 : height - 1;
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      const x0 = x > 0 ? x - 1 : 0;
-      const x1 = x < width - 1 ? x + 1 : width - 1;
-      let acc = 0;
-      let count = 0;
-      for (let yy = y0; yy <= y1; yy++) {
-        const row = yy * width;
-        for (let xx = x0; xx <= x1; xx++) {
-          const v = src[row + xx]!;
-          acc = max ? (v > acc ? v : acc) : acc + v;
-          count++;
-        }
-      }
-      dst[y * width + x] = max ? acc : acc / count;
+      const l = src[row + (x > 0 ? x - 1 : 0)]!;
+      const c = src[row + x]!;
+      const r = src[row + (x < width - 1 ? x + 1 : width - 1)]!;
+      dst[row + x] = max ? Math.max(l, c, r) : (l + c + r) / 3;
+    }
+  }
+}
+
+/** The same over each pixel and its upper/lower neighbours. */
+function columns3(src: Float32Array, width: number, height: number, dst: Float32Array, max: boolean): void {
+  for (let y = 0; y < height; y++) {
+    const up = (y > 0 ? y - 1 : 0) * width;
+    const row = y * width;
+    const down = (y < height - 1 ? y + 1 : height - 1) * width;
+    for (let x = 0; x < width; x++) {
+      const u = src[up + x]!;
+      const c = src[row + x]!;
+      const d = src[down + x]!;
+      dst[row + x] = max ? Math.max(u, c, d) : (u + c + d) / 3;
     }
   }
 }

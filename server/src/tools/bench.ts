@@ -4,6 +4,7 @@
  *                  [--live EFFECT] [--live-seconds S] [--max-sessions N]   live pipeline throughput and sessions
  *                  (EFFECT: a style id, blur-light / blur-strong, bg-dawn, ...)
  *                  [--arbitrary] [--style-picture FILE] [--arbitrary-sizes 128,192,256]   styles from any picture
+ *                  [--no-temporal]   the live bench without the temporal blend (what it costs)
  * Per-stage medians on this machine for the photo/frame pipeline stages, at the sizes the live path uses.
  * Inputs are a deterministic synthetic "person over a textured background" frame, so the figures do not depend on
  * any data folder.
@@ -21,6 +22,7 @@ import { createSessionWithFallback, defaultThreads, LoadedModel, ModelRuntime, p
 import { findModel, resolveModelPath } from '@deepphoto/models';
 import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { chooseLiveTier } from '../pipeline/live-processor.ts';
+import { DEFAULT_TEMPORAL, TemporalBlender } from '../pipeline/temporal.ts';
 import { StyleCatalog } from '../styles/catalog.ts';
 import { BackgroundLibrary } from '../styles/backgrounds.ts';
 import { BLUR_STRENGTHS, effectFromId } from '@deepphoto/shared';
@@ -43,6 +45,8 @@ const { values } = parseArgs({
     arbitrary: { type: 'boolean', default: false },
     'style-picture': { type: 'string', default: '../shared/data/style-images/munch-scream.jpg' },
     'arbitrary-sizes': { type: 'string', default: '160,192,256' },
+    /** Live bench without the temporal blend of the styled picture, to measure what it costs. */
+    'no-temporal': { type: 'boolean', default: false },
   },
 });
 const iterations = Math.max(3, Number(values.iterations));
@@ -119,6 +123,11 @@ for (const size of sizes) {
     composite(frame, { width: size.width, height: size.height, data: styled }, out, 'background', composited),
   );
   await benchEffects(frame, out, composited);
+  // Temporal blend of the styled frame (weights at the 256 px working size, blend at frame size), every pixel still.
+  const small = syntheticFrame(256, Math.round((256 * size.height) / size.width / 4) * 4);
+  const blender = new TemporalBlender();
+  let t = 0;
+  results[`temporal.${size.width}x${size.height}`] = await time(() => blender.apply(small, composited, 'bench', (t += 33)));
 }
 
 const styleIds = values.styles ? values.styles.split(',') : modelsByTask('style').map((m) => m.id);
@@ -218,7 +227,8 @@ async function benchLive(style: string): Promise<Record<string, unknown>> {
         const tier = await chooseLiveTier(liveRuntime, catalog, style);
         const resolved = effectFromId(style, 'background');
         chosen = { ...tier, model: resolved.ok && resolved.effect.kind === 'style' ? catalog.modelFor(style, tier.tier) : null };
-        const pipeline = await LivePipeline.create(liveRuntime, catalog, { style, target: 'background', ...tier, pictures: new BackgroundLibrary() });
+        const temporal = values['no-temporal'] ? { temporal: { ...DEFAULT_TEMPORAL, strength: 0 } } : {};
+        const pipeline = await LivePipeline.create(liveRuntime, catalog, { style, target: 'background', ...tier, pictures: new BackgroundLibrary(), ...temporal });
         return { pipeline, liveRuntime, out: createRgbImage(640, 480), frames: 0 };
       }),
     );
@@ -241,7 +251,7 @@ async function benchLive(style: string): Promise<Record<string, unknown>> {
     if (Math.min(...fps) >= 30) sustained = n;
     else break;
   }
-  return { style, target: 'background', frame: '640x480', chosen, perConcurrency, sessionsSustainedAt30fps: sustained };
+  return { style, target: 'background', frame: '640x480', temporal: !values['no-temporal'], chosen, perConcurrency, sessionsSustainedAt30fps: sustained };
 }
 
 await runtime.close();
