@@ -101,14 +101,25 @@ describe('fault containment', () => {
     }
   });
 
-  it('a recording that fails after close() is not an uncaught error event', async () => {
-    const session = await Session.create({ id: 'late', processorModule: CRASHING, store, effect: { style: 'invert', target: 'whole' } });
-    session.startRecording(); // no frame will arrive: finalizing fails ("nothing was recorded")
-    session.removeAllListeners('error'); // nobody listens any more, as after the signaling side let go
-    const before = unhandled.length;
-    await session.close();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(unhandled.length).toBe(before);
+  it('a recording that fails late (byte cap reached, finalizing fails) with nobody listening is not an uncaught error', async () => {
+    const tiny = new RecordingStore({ dir, maxBytesPerRecording: 100 });
+    const session = await Session.create({ id: 'late', processorModule: CRASHING, store: tiny, effect: { style: 'invert', target: 'whole' } });
+    try {
+      session.startRecording();
+      session.removeAllListeners('error'); // nobody listens any more (the socket side let go)
+      const before = unhandled.length;
+      // The first encoded keyframe already exceeds the 100-byte cap: the session stops the recording on its own,
+      // without awaiting it; finalizing fails ("nothing was recorded") after the call path has returned.
+      const frame = new Uint8Array(200);
+      (session as unknown as { onEncoded(o: unknown): void }).onEncoded({
+        data: frame, keyframe: true, rtpTimestamp: 0, receivedAt: performance.now(), width: 64, height: 48,
+        timings: { segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0, decodeMs: 0, processMs: 0, encodeMs: 0 }, dropped: 0,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(unhandled.length).toBe(before);
+    } finally {
+      await session.close();
+    }
   });
 });
 

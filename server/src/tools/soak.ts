@@ -130,7 +130,8 @@ async function main(): Promise<void> {
     page.evaluate(([e, p]) => (window as unknown as { soak: { emit(e: string, p: unknown): Promise<{ ok: boolean }> } }).soak.emit(e as string, p), [event, payload] as const);
 
   const started = Date.now();
-  const counts = { switches: 0, switchesFailed: 0, recordings: 0, recordingsFailed: 0 };
+  const counts = { switchesSent: 0, switches: 0, switchesFailed: 0, recordings: 0, recordingsFailed: 0 };
+  const failedCodes: Record<string, number> = {};
   let styleIndex = 0;
   let nextSwitch = started + switchMs;
   let nextRecording = started + 20_000;
@@ -142,8 +143,18 @@ async function main(): Promise<void> {
     if (now >= nextSwitch) {
       nextSwitch += switchMs;
       const style = styles[styleIndex++ % styles.length]!;
-      const acks = await Promise.all(pages.map((p) => emit(p, 'session.update', { style }).catch(() => ({ ok: false }))));
-      for (const a of acks) a.ok ? counts.switches++ : counts.switchesFailed++;
+      // Fired on the clock, not after the previous answer: a slow load must not stretch the 5 s cadence (the
+      // server merges switches that arrive while one loads; every one is still answered).
+      counts.switchesSent += pages.length;
+      for (const p of pages) {
+        void emit(p, 'session.update', { style })
+          .catch(() => ({ ok: false, error: { code: 'page_gone' } }))
+          .then((a) => {
+            const r = a as { ok: boolean; error?: { code: string } };
+            if (r.ok) counts.switches++;
+            else (counts.switchesFailed++, (failedCodes[r.error?.code ?? 'unknown'] = (failedCodes[r.error?.code ?? 'unknown'] ?? 0) + 1));
+          });
+      }
     }
     if (now >= nextRecording && !recordingPage) {
       nextRecording += 60_000;
@@ -165,6 +176,7 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  await new Promise((r) => setTimeout(r, 16_000)); // let the last switches be answered (or time out) before counting
   const end = Date.now();
   minuteEnds.push(end);
   const stats = await Promise.all(
@@ -201,6 +213,7 @@ async function main(): Promise<void> {
     fpsMin: Math.min(...fpsAll),
     fpsMax: Math.max(...fpsAll),
     ...counts,
+    switchFailuresByCode: failedCodes,
     pageErrors: stats.map((s) => s.errors.length),
     baseline: { rssMb: baseline.rssMb, threads: baseline.threads },
     afterCalls: { sessions: afterCalls.sessions, frameWorkers: afterCalls.workers, ffmpegChildren: afterCalls.children, threads: afterCalls.threads },
