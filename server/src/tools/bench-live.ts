@@ -20,6 +20,7 @@ import { chromium } from 'playwright-core';
 import { startServer } from '../server.ts';
 import { CPU_LIVE_WORKING_SIZE } from '../pipeline/live-processor.ts';
 import { quietLogger } from '../context.ts';
+import { TWO_PEOPLE_STILL_FILTER } from './two-people.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +31,9 @@ const { values } = parseArgs({
     'person-video': { type: 'string', default: new URL('../../../../shared/data/video/liveportrait_s18_upperbody.mp4', import.meta.url).pathname },
     working: { type: 'string' },
     warmup: { type: 'string', default: '4' },
+    // Person selection: two people side by side (the clip and its mirror), and a click at X,Y (0..1) after warm-up.
+    'two-people': { type: 'boolean', default: false },
+    pick: { type: 'string' },
   },
 });
 if (values.working) process.env.DEEPPHOTO_LIVE_WORKING_SIZE = values.working;
@@ -109,7 +113,7 @@ async function personPng(): Promise<Buffer | null> {
   if (!existsSync(video)) return null;
   const { stdout } = await promisify(execFile)(
     'ffmpeg',
-    ['-v', 'error', '-ss', '2', '-i', video, '-frames:v', '1', '-vf', 'scale=640:480:force_original_aspect_ratio=increase,crop=640:480', '-f', 'image2pipe', '-c:v', 'png', '-'],
+    ['-v', 'error', '-ss', '2', '-i', video, '-frames:v', '1', ...(values['two-people'] ? ['-filter_complex', TWO_PEOPLE_STILL_FILTER] : ['-vf', 'scale=640:480:force_original_aspect_ratio=increase,crop=640:480']), '-f', 'image2pipe', '-c:v', 'png', '-'],
     { encoding: 'buffer', maxBuffer: 16 << 20 },
   );
   return stdout;
@@ -132,6 +136,7 @@ const browser = await chromium.launch({
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
 });
+let pickedPeople: number[] | undefined;
 type Bench = { latencies: number[]; unreadable: number; frames: number; stats: Record<string, unknown>[] };
 try {
   const page = await browser.newPage();
@@ -144,6 +149,16 @@ try {
   );
   if (!update.ok) throw new Error(`session.update refused: ${JSON.stringify(update.error)}`);
   await new Promise((r) => setTimeout(r, Number(values.warmup) * 1000)); // bitrate ramp-up, model warm-up
+  if (values.pick) {
+    const [x = 0.25, y = 0.75] = values.pick.split(',').map(Number);
+    const picked = await page.evaluate(
+      (p) => (window as unknown as { bench: { update(p: unknown): Promise<{ ok: boolean; error?: unknown; people?: number[] }> } }).bench.update(p),
+      { pick: { x, y } },
+    );
+    if (!picked.ok) throw new Error(`pick refused: ${JSON.stringify(picked.error)}`);
+    pickedPeople = picked.people ?? [];
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   await page.evaluate(() => {
     const b = (window as unknown as { bench: Bench }).bench;
     b.latencies = [];
@@ -169,6 +184,7 @@ try {
     frame: '640x480@30',
     style: values.style,
     target: values.target,
+    ...(pickedPeople ? { pickedPeople } : {}),
     styleModel: liveModel,
     personPicture: png ? 'frame of the upper-body clip' : 'none (code blocks on green)',
     workingLongSide: Number(process.env.DEEPPHOTO_LIVE_WORKING_SIZE ?? CPU_LIVE_WORKING_SIZE),
