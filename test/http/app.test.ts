@@ -44,7 +44,7 @@ describe('GET /api/styles', () => {
   it('lists the styles with thumbnail URLs that serve JPEGs', async () => {
     const list = (await (await fetch(`${baseUrl}/api/styles`)).json()) as { styles: { id: string; thumbnailUrl: string }[]; targets: string[] };
     expect(list.styles.map((s) => s.id)).toEqual(expect.arrayContaining(['candy', 'mosaic', 'udnie']));
-    expect(list.targets).toEqual(['whole', 'background', 'person', 'none']);
+    expect(list.targets).toEqual(['whole', 'background', 'person', 'none', 'people', 'people-except']);
     const thumb = await fetch(`${baseUrl}${list.styles[0]!.thumbnailUrl}`);
     expect(thumb.status).toBe(200);
     const meta = await sharp(new Uint8Array(await thumb.arrayBuffer())).metadata();
@@ -81,6 +81,20 @@ describe('POST /api/edit', () => {
     const response = await post(form({ style: 'mosaic', target: 'sky' }, { bytes: await personPhotoJpeg(), type: 'image/jpeg' }));
     expect(response.status).toBe(400);
     expect(json(response.bytes).error.code).toBe('unknown_target');
+  });
+
+  it('person selection: people=1 edits the one person; a number not in the photo is 400 unknown_person', async () => {
+    const jpeg = await personPhotoJpeg();
+    const ok = await post(form({ style: 'mosaic', target: 'people', people: '1' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(ok.status).toBe(200);
+    const missing = await post(form({ style: 'mosaic', target: 'people', people: '2' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(missing.status).toBe(400);
+    expect(json(missing.bytes).error.code).toBe('unknown_person');
+    expect(json(missing.bytes).error.message).toMatch(/1 found/);
+    const misplaced = await post(form({ style: 'mosaic', target: 'whole', people: '1' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(json(misplaced.bytes).error.code).toBe('bad_request');
+    const garbled = await post(form({ style: 'mosaic', target: 'people-except', people: '1,x' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(json(garbled.bytes).error.code).toBe('bad_request');
   });
 
   it('400 bad_request when the image field is missing', async () => {
