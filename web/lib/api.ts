@@ -57,7 +57,7 @@ export interface EditResult {
 export function editPhoto(
   image: Blob,
   fileName: string,
-  effect: { style?: string; target: Target },
+  effect: { style?: string; target: Target; picks?: readonly { x: number; y: number }[] },
   onProgress: (p: EditProgress) => void,
   signal?: AbortSignal,
 ): Promise<EditResult> {
@@ -66,6 +66,8 @@ export function editPhoto(
     const body = new FormData();
     if (effect.style) body.set('style', effect.style);
     body.set('target', effect.target);
+    // Person selection on the still: the clicked points; the server finds who is there.
+    if (effect.picks?.length) body.set('picks', effect.picks.map((p) => `${p.x.toFixed(4)},${p.y.toFixed(4)}`).join(';'));
     body.set('image', image, fileName);
     xhr.open('POST', '/api/edit');
     xhr.responseType = 'blob';

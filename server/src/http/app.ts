@@ -87,7 +87,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     if (target.data !== 'none' && (!styleIdSchema.safeParse(style).success || !catalog.has(style))) {
       throw new HttpError(400, 'unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')}`);
     }
-    const people = parsePeopleField(fields.people, target.data);
+    const people = parsePeopleField(fields.people, target.data, fields.picks);
     if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
     pendingEdits++;
     try {
