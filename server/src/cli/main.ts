@@ -12,7 +12,7 @@ import { targetSchema, TARGETS } from '@deepphoto/shared';
 import { createPhotoContext, quietLogger } from '../context.ts';
 import { decodePhoto, encodePhoto, formatFor, formatForPath, PhotoInputError } from '../photo/io.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
-import { UnknownPersonError } from '../instances/live-people.ts';
+import { UnknownPersonError } from '../instances/errors.ts';
 
 /** `--person N` (repeatable) or `--people-except N`: person numbers left to right from 1. */
 function personSelection(person: string[] | undefined, except: string[] | undefined): { target: 'people' | 'people-except'; people: number[] } | undefined {

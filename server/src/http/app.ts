@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { styleIdSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
-import { UnknownPersonError } from '../instances/live-people.ts';
+import { UnknownPersonError } from '../instances/errors.ts';
 import { parsePeopleField } from './people-field.ts';
 import type { PhotoContext } from '../context.ts';
 import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, type PhotoLimits } from '../photo/io.ts';

@@ -11,13 +11,9 @@ import { DEFAULT_SPLIT, InstanceSplitter, selectionMask } from './split.ts';
 import { upsampleLabels } from './people.ts';
 import { FaceTracker, type Track } from './tracker.ts';
 
-export class UnknownPersonError extends Error {
-  readonly code = 'unknown_person' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnknownPersonError';
-  }
-}
+import { UnknownPersonError } from './errors.ts';
+
+export { UnknownPersonError };
 
 export interface LivePeopleOptions {
   /** Run the detector on every Nth frame; the tracker predicts in between. */

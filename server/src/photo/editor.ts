@@ -1,7 +1,8 @@
 import { isPeopleTarget, type Effect, type PickPayload } from '@deepphoto/shared';
-import { PeopleFinder } from '../instances/people.ts';
-import { UnknownPersonError } from '../instances/live-people.ts';
-import { selectionMask } from '../instances/split.ts';
+import { UnknownPersonError } from '../instances/errors.ts';
+// Person selection (detector, split) is imported on first use: most edits never need it, and the photo thread
+// should start as fast as before.
+import type { PeopleFinder } from '../instances/people.ts';
 import { composite, TARGET_RULES } from '../pipeline/composite.ts';
 import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { PersonMasker, type PersonMaskOptions } from '../pipeline/person-mask.ts';
@@ -106,6 +107,7 @@ export class PhotoEditor implements PhotoEditing {
 
   /** The soft mask of the chosen people (or of everyone else); UnknownPersonError if a number is not in the photo. */
   private async selectedPeopleMask(photo: RgbImage, numbers: readonly number[], picks: readonly PickPayload[], invert: boolean) {
+    const [{ PeopleFinder }, { selectionMask }] = await Promise.all([import('../instances/people.ts'), import('../instances/split.ts')]);
     this.peopleFinder ??= await PeopleFinder.create(this.runtime, { mask: this.maskOptions });
     const found = await this.peopleFinder.find(photo);
     const people = [...numbers];

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Effect } from '@deepphoto/shared';
 import type { RgbImage } from '../pipeline/image.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
-import { UnknownPersonError } from '../instances/live-people.ts';
+import { UnknownPersonError } from '../instances/errors.ts';
 import type { PhotoEditing, PhotoEditOptions, PhotoEditResult, PhotoEditTimings, PhotoEffect } from './editor.ts';
 
 export type EditorRequest =
