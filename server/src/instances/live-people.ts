@@ -15,9 +15,6 @@ import { UnknownPersonError } from './errors.ts';
 
 export { UnknownPersonError };
 
-/** A track seen within this long seeds the split (detection runs every few frames: ~100 ms at 30 fps). */
-const SEEN_RECENTLY_MS = 250;
-
 export interface LivePeopleOptions {
   /** Run the detector on every Nth frame; the tracker predicts in between. */
   detectEvery: number;
@@ -52,6 +49,7 @@ export class LivePeople {
   private readonly selectedByLabel = new Uint8Array(256);
   private frame = 0;
   private seeded = false;
+  private lastDetectionMs = -Infinity;
   private half: Mask = { width: 0, height: 0, data: new Float32Array(0) };
   private halfLabels = new Uint8Array(0);
 
@@ -116,6 +114,7 @@ export class LivePeople {
     this.tracker.reset();
     this.frame = 0;
     this.seeded = false;
+    this.lastDetectionMs = -Infinity;
   }
 
   /**
@@ -128,6 +127,7 @@ export class LivePeople {
     // Detect on schedule, and on every frame until someone is found (so a selection has people to refer to).
     if (this.frame++ % this.options.detectEvery === 0 || !this.seeded) {
       const faces = await this.detector.detect(small);
+      this.lastDetectionMs = timestampMs;
       timings.detectMs = performance.now() - t;
       t = performance.now();
       this.seeded = this.tracker.update(faces, timestampMs).length > 0 || this.seeded;
@@ -140,10 +140,11 @@ export class LivePeople {
     if (this.labels.length !== mask.data.length) this.labels = new Uint8Array(mask.data.length);
     this.labelWidth = mask.width;
     this.labelHeight = mask.height;
-    // Only people seen at the last detections seed the split: a track coasting while its person is hidden behind
+    // Only people found by the latest detection seed the split: a track coasting while its person is hidden behind
     // someone would otherwise claim part of the person in front (measured on the crossing clip: the chosen person's
     // face left out of the selection in 41 of 298 frames). It keeps its id and seeds again once its face is back.
-    const tracks: Track[] = this.tracker.all.filter((tr) => timestampMs - tr.lastSeenMs <= SEEN_RECENTLY_MS).sort((a, b) => a.x - b.x);
+    // Counted in detections, not milliseconds, so that it holds at any frame rate.
+    const tracks: Track[] = this.tracker.all.filter((tr) => tr.lastSeenMs >= this.lastDetectionMs).sort((a, b) => a.x - b.x);
     // The split runs at half the working size (a quarter of the pixels): where one person ends and the next begins
     // needs no finer grid, and the soft edge to the background still comes from the full working-size mask.
     const half = this.halfSize(mask);
