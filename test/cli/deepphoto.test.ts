@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
+import { TWO_PEOPLE_STILL_FILTER } from '../../server/src/tools/two-people.ts';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/paths.ts';
+import { REPO_ROOT, VIDEO_CLIP } from '../support/paths.ts';
 import { personPhotoJpeg } from '../support/photo.ts';
 
 const run = promisify(execFile);
@@ -45,6 +46,30 @@ describe('deepphoto CLI', () => {
     const { code, stderr } = await deepphoto('edit', join(dir, 'portrait.jpg'), '-o', out, '--style', 'mosaic', '--target', 'background');
     expect(code, stderr).toBe(0);
     expect((await sharp(out).metadata()).format).toBe('png');
+  });
+
+  it.skipIf(!existsSync(VIDEO_CLIP))('--person N styles person N (left to right) only; a number not in the photo writes nothing, exit 1', async () => {
+    const two = join(dir, 'two.png');
+    await run('ffmpeg', ['-v', 'error', '-y', '-ss', '2', '-i', VIDEO_CLIP, '-frames:v', '1', '-filter_complex', TWO_PEOPLE_STILL_FILTER, two]);
+    const out = join(dir, 'two-person1.png');
+    const { code, stderr } = await deepphoto('edit', two, '-o', out, '--style', 'mosaic', '--person', '1');
+    expect(code, stderr).toBe(0);
+    const before = await sharp(two).removeAlpha().raw().toBuffer();
+    const after = await sharp(out).removeAlpha().raw().toBuffer();
+    // Chests: the left person around x 100..220, the right one around 420..540, rows 380..470.
+    const change = (x0: number, x1: number) => {
+      let sum = 0;
+      let n = 0;
+      for (let y = 380; y < 470; y++) for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++, n++) sum += Math.abs(after[(y * 640 + x) * 3 + c]! - before[(y * 640 + x) * 3 + c]!);
+      return sum / n;
+    };
+    expect(change(100, 220)).toBeGreaterThan(20);
+    expect(change(420, 540)).toBe(0);
+
+    const missing = await deepphoto('edit', two, '-o', join(dir, 'two-person3.png'), '--style', 'mosaic', '--person', '3');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no person 3 in this photo: 2 found/);
+    expect(existsSync(join(dir, 'two-person3.png'))).toBe(false);
   });
 
   it('a folder is a batch with one progress line per photo; a bad file is skipped, the rest written, exit 1', async () => {

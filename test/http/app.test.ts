@@ -84,6 +84,27 @@ describe('POST /api/edit', () => {
     expect(json(response.bytes).error.code).toBe('unknown_target');
   });
 
+  it('person selection: people=1 edits the one person; a number not in the photo is 400 unknown_person', async () => {
+    const jpeg = await personPhotoJpeg();
+    const ok = await post(form({ style: 'mosaic', target: 'people', people: '1' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(ok.status).toBe(200);
+    const missing = await post(form({ style: 'mosaic', target: 'people', people: '2' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(missing.status).toBe(400);
+    expect(json(missing.bytes).error.code).toBe('unknown_person');
+    expect(json(missing.bytes).error.message).toMatch(/1 found/);
+    const misplaced = await post(form({ style: 'mosaic', target: 'whole', people: '1' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(json(misplaced.bytes).error.code).toBe('bad_request');
+    const garbled = await post(form({ style: 'mosaic', target: 'people-except', people: '1,x' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(json(garbled.bytes).error.code).toBe('bad_request');
+    // The page's photo mode sends clicked points instead: a point on the person works, one on the background is refused.
+    const picked = await post(form({ style: 'mosaic', target: 'people', picks: '0.5,0.7' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(picked.status).toBe(200);
+    const nobody = await post(form({ style: 'mosaic', target: 'people', picks: '0.01,0.01' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(json(nobody.bytes).error.code).toBe('unknown_person');
+    const badPoint = await post(form({ style: 'mosaic', target: 'people', picks: '1.5,0.2' }, { bytes: jpeg, type: 'image/jpeg' }));
+    expect(json(badPoint.bytes).error.code).toBe('bad_request');
+  });
+
   it('400 bad_request when the image field is missing', async () => {
     const response = await post(form({ style: 'mosaic', target: 'whole' }));
     expect(response.status).toBe(400);

@@ -16,7 +16,7 @@ import { decodePhoto } from '../../server/src/photo/io.ts';
 import { ModelRuntime } from '../../server/src/runtime/onnx.ts';
 import { StyleCatalog } from '../../server/src/styles/catalog.ts';
 import { matchInstances } from '../../server/src/tools/eval-instances.ts';
-import { evaluateTracking } from '../../server/src/tools/eval-tracking.ts';
+import { evaluateLiveSelection, evaluateTracking } from '../../server/src/tools/eval-tracking.ts';
 import { makeInstancePictures } from '../../server/src/tools/make-instances.ts';
 import { TWO_PEOPLE_STILL_FILTER } from '../../server/src/tools/two-people.ts';
 import { hasSegDev, SEG_DEV_DIR, VIDEO_CLIP } from '../support/paths.ts';
@@ -66,6 +66,17 @@ describe.skipIf(!existsSync(VIDEO_CLIP))('identity on the two-person crossing cl
     expect(report.selection.chosenId).not.toBeNull();
     expect(report.selection.onChosenPersonAtEnd).toBe(true);
     expect(report.selection.framesOnOtherPerson).toBe(0);
+  }, 600_000);
+
+  it('the live stage (working size, detection every 3rd frame) keeps the pick on the chosen person through the crossing', async () => {
+    const report = await evaluateLiveSelection({ clip: VIDEO_CLIP, seconds: 10, detectEvery: 3, runtime });
+    console.log('live selection', JSON.stringify(report));
+    expect(report.chosenId).not.toBeNull();
+    expect(report.frames).toBeGreaterThan(280);
+    expect(report.onChosen).toBe(report.frames); // the chosen face is in the selection on every frame
+    expect(report.checkedOther).toBeGreaterThan(100);
+    expect(report.onOther).toBe(0); // and the other face never is
+    expect(report.idsSeen).toHaveLength(2);
   }, 600_000);
 });
 

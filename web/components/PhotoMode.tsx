@@ -4,6 +4,7 @@ import type { Target } from '@deepphoto/shared';
 import { ApiError, editPhoto, type EditProgress } from '../lib/api.ts';
 import { cameraErrorMessage, describeBytes, type UiError } from '../lib/messages.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { PhotoPeoplePicker, type PhotoPick } from './PhotoPeoplePicker.tsx';
 
 interface Picture {
   blob: Blob;
@@ -48,6 +49,8 @@ export function PhotoMode({ active, effect, cameraStream, announce }: PhotoModeP
   const [result, setResult] = useState<(Picture & { ms: number }) | null>(null);
   const [progress, setProgress] = useState<EditProgress | null>(null);
   const [error, setError] = useState<UiError | null>(null);
+  /** People clicked on the original (person selection); empty: the gallery's target applies. */
+  const [picks, setPicks] = useState<PhotoPick[]>([]);
   const [dragging, setDragging] = useState(false);
   const [snapping, setSnapping] = useState(false);
   const [runId, setRunId] = useState(0);
@@ -62,6 +65,7 @@ export function PhotoMode({ active, effect, cameraStream, announce }: PhotoModeP
       return;
     }
     setError(null);
+    setPicks([]);
     setSource((old) => {
       if (old) URL.revokeObjectURL(old.url);
       return { blob, name, url: URL.createObjectURL(blob) };
@@ -69,7 +73,7 @@ export function PhotoMode({ active, effect, cameraStream, announce }: PhotoModeP
   }
 
   // Edit whenever the photo or the effect changes; a newer request aborts the older one.
-  const effectKey = `${effect.style ?? ''}/${effect.target}/${effect.strength ?? ''}`;
+  const effectKey = `${effect.style ?? ''}/${effect.target}/${effect.strength ?? ''}/${JSON.stringify(picks)}`;
   useEffect(() => {
     const key = `${source?.url}|${effectKey}|${runId}`;
     if (!source || !active || key === lastEdit.current) return;
@@ -77,7 +81,7 @@ export function PhotoMode({ active, effect, cameraStream, announce }: PhotoModeP
     const t0 = performance.now();
     setError(null);
     setProgress({ phase: 'uploading', fraction: 0 });
-    editPhoto(source.blob, source.name, effect, setProgress, controller.signal)
+    editPhoto(source.blob, source.name, picks.length ? { ...effect, target: 'people', picks } : effect, setProgress, controller.signal)
       .then(({ blob, fileName }) => {
         const ms = performance.now() - t0;
         lastEdit.current = key;
@@ -175,6 +179,9 @@ export function PhotoMode({ active, effect, cameraStream, announce }: PhotoModeP
           {source ? (
             // eslint-disable-next-line @next/next/no-img-element -- a local object URL
             <img src={source.url} alt="Your photo" />
+          ) : null}
+          {source ? (
+            <PhotoPeoplePicker picks={picks} onChange={setPicks} />
           ) : (
             <div className="video-empty">
               <span>Your photo</span>

@@ -58,7 +58,7 @@ export interface EditResult {
 export function editPhoto(
   image: Blob,
   fileName: string,
-  effect: { style?: string; target: Target; strength?: number },
+  effect: { style?: string; target: Target; strength?: number; picks?: readonly { x: number; y: number }[] },
   onProgress: (p: EditProgress) => void,
   signal?: AbortSignal,
 ): Promise<EditResult> {
@@ -68,6 +68,8 @@ export function editPhoto(
     if (effect.style) body.set('style', effect.style);
     body.set('target', effect.target);
     if (effect.strength !== undefined) body.set('strength', String(effect.strength));
+    // Person selection on the still: the clicked points; the server finds who is there.
+    if (effect.picks?.length) body.set('picks', effect.picks.map((p) => `${p.x.toFixed(4)},${p.y.toFixed(4)}`).join(';'));
     body.set('image', image, fileName);
     xhr.open('POST', '/api/edit');
     xhr.setRequestHeader('authorization', `Bearer ${token}`);

@@ -20,7 +20,7 @@ import { BUILTIN_BACKGROUNDS } from '../styles/backgrounds.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
 import { titleFromFileName, userStyleId } from '../styles/user-styles.ts';
 import { decodeStylePicture } from '../photo/style-picture.ts';
-import { UnknownPersonError } from '../instances/live-people.ts';
+import { UnknownPersonError } from '../instances/errors.ts';
 
 /** `--person N` (repeatable) or `--people-except N`: person numbers left to right from 1. */
 function personSelection(person: string[] | undefined, except: string[] | undefined): { target: 'people' | 'people-except'; people: number[] } | undefined {

@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { effectFromId, styleIdSchema, styleStrengthSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
-import { UnknownPersonError } from '../instances/live-people.ts';
+import { UnknownPersonError } from '../instances/errors.ts';
 import { parsePeopleField } from './people-field.ts';
 import type { PhotoContext } from '../context.ts';
 import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, sniffPhotoFormat, type PhotoLimits } from '../photo/io.ts';
@@ -127,7 +127,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     }
     const strength = fields.strength === undefined ? undefined : styleStrengthSchema.safeParse(Number(fields.strength));
     if (strength && !strength.success) throw new HttpError(400, 'bad_request', `strength must be a number from 0 to 100, got "${fields.strength}"`);
-    const people = parsePeopleField(fields.people, target.data);
+    const people = parsePeopleField(fields.people, target.data, fields.picks);
     {
       const { image, format } = await decodePhoto(upload, limits);
       const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...people, ...(strength ? { strength: strength.data } : {}) }).catch((error: unknown) => {

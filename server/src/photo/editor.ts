@@ -1,7 +1,8 @@
-import { isPeopleTarget, type Effect } from '@deepphoto/shared';
-import { PeopleFinder } from '../instances/people.ts';
-import { UnknownPersonError } from '../instances/live-people.ts';
-import { selectionMask } from '../instances/split.ts';
+import { isPeopleTarget, type Effect, type PickPayload } from '@deepphoto/shared';
+import { UnknownPersonError } from '../instances/errors.ts';
+// Person selection (detector, split) is imported on first use: most edits never need it, and the photo thread
+// should start as fast as before.
+import type { PeopleFinder } from '../instances/people.ts';
 import { composite, TARGET_RULES } from '../pipeline/composite.ts';
 import { createEffectRenderer, resolveEffect, type BackgroundPictureSource, type EffectRenderer } from '../pipeline/effect-stage.ts';
 import { createMask, createRgbImage, type Mask, type RgbImage } from '../pipeline/image.ts';
@@ -44,7 +45,7 @@ export interface PhotoEditing {
 }
 
 /** For the `people` / `people-except` targets: the chosen people, numbered left to right from 1. */
-export type PhotoEffect = Effect & { people?: readonly number[] };
+export type PhotoEffect = Effect & { people?: readonly number[]; picks?: readonly PickPayload[] };
 
 /**
  * The still-photo flow of the original study: segment, stylize, composite onto whole / background / person.
@@ -119,7 +120,7 @@ export class PhotoEditor implements PhotoEditing {
       if (!rule.needsMask) return null;
       const started = performance.now();
       if (isPeopleTarget(effect.target)) {
-        const mask = await this.selectedPeopleMask(photo, effect.people ?? [], effect.target === 'people-except');
+        const mask = await this.selectedPeopleMask(photo, effect.people ?? [], effect.picks ?? [], effect.target === 'people-except');
         timings.maskMs = performance.now() - started;
         return mask;
       }
@@ -173,9 +174,18 @@ export class PhotoEditor implements PhotoEditing {
   }
 
   /** The soft mask of the chosen people (or of everyone else); UnknownPersonError if a number is not in the photo. */
-  private async selectedPeopleMask(photo: RgbImage, people: readonly number[], invert: boolean) {
+  private async selectedPeopleMask(photo: RgbImage, numbers: readonly number[], picks: readonly PickPayload[], invert: boolean) {
+    const [{ PeopleFinder }, { selectionMask }] = await Promise.all([import('../instances/people.ts'), import('../instances/split.ts')]);
     this.peopleFinder ??= await PeopleFinder.create(this.runtime, { mask: this.maskOptions });
     const found = await this.peopleFinder.find(photo);
+    const people = [...numbers];
+    for (const pick of picks) {
+      const x = Math.min(photo.width - 1, Math.floor(pick.x * photo.width));
+      const y = Math.min(photo.height - 1, Math.floor(pick.y * photo.height));
+      const label = found.labels[y * photo.width + x]!;
+      if (label === 0 || found.mask.data[y * photo.width + x]! < 0.5) throw new UnknownPersonError(`nobody at (${pick.x.toFixed(2)}, ${pick.y.toFixed(2)}) in this photo`);
+      people.push(label);
+    }
     const missing = people.filter((n) => n > found.faces.length);
     if (missing.length > 0) {
       throw new UnknownPersonError(`no person ${missing.join(', ')} in this photo: ${found.faces.length} found, numbered 1..${found.faces.length} left to right`);

@@ -4,7 +4,7 @@
  * by transfer. One thread: photos are edited one at a time, in order.
  */
 import { Worker } from 'node:worker_threads';
-import { UnknownPersonError } from '../instances/live-people.ts';
+import { UnknownPersonError } from '../instances/errors.ts';
 import type { RgbImage } from '../pipeline/image.ts';
 import { UnknownStyleError } from '../styles/catalog.ts';
 import type { PhotoEditing, PhotoEditOptions, PhotoEditResult, PhotoEditTimings, PhotoEffect } from './editor.ts';

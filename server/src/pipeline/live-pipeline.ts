@@ -1,5 +1,7 @@
 import { isPeopleTarget, type EffectSpec, type PickPayload, type Target } from '@deepphoto/shared';
-import { LivePeople, UnknownPersonError, type LivePerson } from '../instances/live-people.ts';
+import { UnknownPersonError } from '../instances/errors.ts';
+// Loaded on first use of a people target, so that sessions without person selection start as fast as before.
+import type { LivePeople, LivePerson } from '../instances/live-people.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
 import { composite, TARGET_RULES } from './composite.ts';
@@ -357,7 +359,7 @@ export class LivePipeline {
   }
 
   private async ensureLivePeople(): Promise<LivePeople> {
-    this.livePeopleLoading ??= LivePeople.create(this.runtime);
+    this.livePeopleLoading ??= import('../instances/live-people.ts').then(({ LivePeople }) => LivePeople.create(this.runtime));
     this.livePeople = await this.livePeopleLoading;
     return this.livePeople;
   }

@@ -30,6 +30,7 @@ import { quietLogger } from '../context.ts';
 import { BUILTIN_STYLE_IDS } from '../live/builtin-processors.ts';
 import { DEFAULT_PROCESSOR_MODULE } from '../live/processor.ts';
 import { clientBundle } from './client-bundle.ts';
+import { TWO_PEOPLE_STILL_FILTER } from './two-people.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +47,9 @@ const { values } = parseArgs({
     processor: { type: 'string' },
     /** Length of each CPU phase (forwarding on, paused, on) after the latency run. */
     'cpu-seconds': { type: 'string', default: '8' },
+    // Person selection: two people side by side (the clip and its mirror), and a click at X,Y (0..1) after warm-up.
+    'two-people': { type: 'boolean', default: false },
+    pick: { type: 'string' },
   },
 });
 if (values.working) process.env.DEEPPHOTO_LIVE_WORKING_SIZE = values.working;
@@ -118,7 +122,7 @@ async function personPng(): Promise<Buffer | null> {
   if (!existsSync(video)) return null;
   const { stdout } = await promisify(execFile)(
     'ffmpeg',
-    ['-v', 'error', '-ss', '2', '-i', video, '-frames:v', '1', '-vf', 'scale=640:480:force_original_aspect_ratio=increase,crop=640:480', '-f', 'image2pipe', '-c:v', 'png', '-'],
+    ['-v', 'error', '-ss', '2', '-i', video, '-frames:v', '1', ...(values['two-people'] ? ['-filter_complex', TWO_PEOPLE_STILL_FILTER] : ['-vf', 'scale=640:480:force_original_aspect_ratio=increase,crop=640:480']), '-f', 'image2pipe', '-c:v', 'png', '-'],
     { encoding: 'buffer', maxBuffer: 16 << 20 },
   );
   return stdout;
@@ -156,6 +160,7 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 };
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+let pickedPeople: number[] | undefined;
 try {
   const pages = [];
   for (let i = 0; i < participants; i++) {
@@ -166,6 +171,13 @@ try {
     pages.push(page);
   }
   await sleep(Number(values.warmup) * 1000); // bitrate ramp-up, model warm-up
+  if (values.pick && !room) {
+    // Person selection: a click at X,Y (0..1) on the returned video, as the page's person picker sends it.
+    const [x = 0.25, y = 0.75] = values.pick.split(',').map(Number);
+    const picked = await pages[0]!.evaluate((p) => (window as unknown as { client: { setEffect(p: unknown): Promise<{ people?: number[] }> } }).client.setEffect(p), { pick: { x, y } });
+    pickedPeople = picked.people ?? [];
+    await sleep(1000);
+  }
   for (const page of pages) await page.evaluate(() => (window as unknown as { resetBench(): void }).resetBench());
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
@@ -208,6 +220,7 @@ try {
     const look = server.photo.catalog.list().find((l) => l.id === values.style);
     const report = {
       ...common,
+      ...(pickedPeople ? { pickedPeople } : {}),
       // Blur and picture effects (`blur-*`, `bg-*`) run no network; picture styles run the arbitrary-style network.
       styleModel: look
         ? (look.models.live?.id ??

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaceDetector } from '../instances/face-detector.ts';
 import { FaceTracker, type Track } from '../instances/tracker.ts';
+import { LivePeople } from '../instances/live-people.ts';
+import { createMask, createRgbImage } from '../pipeline/image.ts';
+import { ResamplerCache } from '../pipeline/resample.ts';
 import { PersonMasker } from '../pipeline/person-mask.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { median } from '../eval/metrics.ts';
@@ -119,6 +122,58 @@ export async function evaluateTracking(options: { clip: string; seconds: number;
   };
 }
 
+export interface LiveSelectionReport {
+  frames: number;
+  /** Frames (after the pick) where the selection mask covers the chosen person's head (A, always in front). */
+  onChosen: number;
+  /** Frames where it covers the other person's head while that head is visible. */
+  onOther: number;
+  checkedOther: number;
+  chosenId: number | null;
+  idsSeen: number[];
+}
+
+/**
+ * The live stage itself (LivePeople: detection every `detectEvery` frames on the 256 px working image, tracking,
+ * split, selection) on the same crossing: person A is picked once both are tracked, then each frame's selection
+ * mask is read at both true head positions.
+ */
+export async function evaluateLiveSelection(options: { clip: string; seconds: number; detectEvery: number; runtime: ModelRuntime }): Promise<LiveSelectionReport> {
+  const masker = await PersonMasker.create(options.runtime);
+  const people = await LivePeople.create(options.runtime, { detectEvery: options.detectEvery });
+  const resampler = new ResamplerCache();
+  const small = createRgbImage(256, 192);
+  const mask = createMask(256, 192);
+  const report: LiveSelectionReport = { frames: 0, onChosen: 0, onOther: 0, checkedOther: 0, chosenId: null, idsSeen: [] };
+  const ids = new Set<number>();
+  let afterPick = 0;
+  for await (const { frame, timestampMs, truth } of crossingFrames({ clip: options.clip, masker, seconds: options.seconds })) {
+    report.frames++;
+    resampler.get({ srcWidth: frame.width, srcHeight: frame.height, dstWidth: 256, dstHeight: 192, channels: 3 }).resize(frame.data, 'HWC', small.data, 'HWC');
+    await masker.mask(small, mask);
+    const sx = 256 / frame.width;
+    const sy = 192 / frame.height;
+    // A head-height point a little below the head centroid: the face, which the person always owns.
+    const at = (p: { x: number; y: number }) => mask.data[Math.round(Math.min(191, (p.y + 10) * sy)) * 256 + Math.round(Math.min(255, p.x * sx))]!;
+    await people.apply(small, mask, timestampMs, report.chosenId === null ? [] : [report.chosenId], false);
+    for (const p of people.people) ids.add(p.id);
+    if (report.chosenId === null) {
+      if (people.people.length === 2) report.chosenId = people.personAt((truth.a.x + 0) / frame.width, (truth.a.y + 10) / frame.height);
+      continue;
+    }
+    afterPick++;
+    if (at(truth.a) >= 0.5) report.onChosen++;
+    const bVisible = Math.abs(truth.a.x - truth.b.x) > 120;
+    if (bVisible) {
+      report.checkedOther++;
+      if (at(truth.b) >= 0.5) report.onOther++;
+    }
+  }
+  report.idsSeen = [...ids];
+  report.frames = afterPick;
+  return report;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -129,7 +184,8 @@ async function main(): Promise<void> {
     },
   });
   const runtime = new ModelRuntime({ logger: { info: () => {}, warn: (m) => console.error(m) } });
-  const report = await evaluateTracking({ clip: values.clip, seconds: Number(values.seconds), detectEvery: Number(values['detect-every']), runtime });
+  const options = { clip: values.clip, seconds: Number(values.seconds), detectEvery: Number(values['detect-every']), runtime };
+  const report = { ...(await evaluateTracking(options)), liveStage: await evaluateLiveSelection(options) };
   await runtime.close();
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else console.log(`${report.frames} frames: ${report.idSwitches} id switches, ids ${report.idsSeen.join(',')}, selection on A at end: ${report.selection.onChosenPersonAtEnd}`);
