@@ -15,6 +15,8 @@ import { UnknownPersonError } from './errors.ts';
 
 export { UnknownPersonError };
 
+const FOUND_WITHIN_DETECTIONS = 3;
+
 export interface LivePeopleOptions {
   /** Run the detector on every Nth frame; the tracker predicts in between. */
   detectEvery: number;
@@ -49,7 +51,8 @@ export class LivePeople {
   private readonly selectedByLabel = new Uint8Array(256);
   private frame = 0;
   private seeded = false;
-  private lastDetectionMs = -Infinity;
+  /** Times of the last FOUND_WITHIN_DETECTIONS detections, oldest first. */
+  private detectionTimes: number[] = [];
   private half: Mask = { width: 0, height: 0, data: new Float32Array(0) };
   private halfLabels = new Uint8Array(0);
 
@@ -114,7 +117,7 @@ export class LivePeople {
     this.tracker.reset();
     this.frame = 0;
     this.seeded = false;
-    this.lastDetectionMs = -Infinity;
+    this.detectionTimes = [];
   }
 
   /**
@@ -127,7 +130,8 @@ export class LivePeople {
     // Detect on schedule, and on every frame until someone is found (so a selection has people to refer to).
     if (this.frame++ % this.options.detectEvery === 0 || !this.seeded) {
       const faces = await this.detector.detect(small);
-      this.lastDetectionMs = timestampMs;
+      this.detectionTimes.push(timestampMs);
+      if (this.detectionTimes.length > FOUND_WITHIN_DETECTIONS) this.detectionTimes.shift();
       timings.detectMs = performance.now() - t;
       t = performance.now();
       this.seeded = this.tracker.update(faces, timestampMs).length > 0 || this.seeded;
@@ -140,11 +144,16 @@ export class LivePeople {
     if (this.labels.length !== mask.data.length) this.labels = new Uint8Array(mask.data.length);
     this.labelWidth = mask.width;
     this.labelHeight = mask.height;
-    // Only people found by the latest detection seed the split: a track coasting while its person is hidden behind
-    // someone would otherwise claim part of the person in front (measured on the crossing clip: the chosen person's
-    // face left out of the selection in 41 of 298 frames). It keeps its id and seeds again once its face is back.
-    // Counted in detections, not milliseconds, so that it holds at any frame rate.
-    const tracks: Track[] = this.tracker.all.filter((tr) => tr.lastSeenMs >= this.lastDetectionMs).sort((a, b) => a.x - b.x);
+    // Seeds: people found by the latest detections, plus coasting tracks whose predicted face is clear of every
+    // found face. A track coasting while its person is hidden behind someone would otherwise claim part of the
+    // person in front (measured on the crossing clip: the chosen person's face out of the selection in 41 of 298
+    // frames); one whose face has come out again (not yet re-detected) must keep its pixels (else 4 of 199 frames
+    // gave them to the person picked next to it).
+    // "Found" = at one of the last FOUND_WITHIN_DETECTIONS detections, so a face missed while half hidden keeps
+    // its pixels for a moment (1 → 4 and 2 → 1 frames of 199 with the other person's face selected; 3 → 0).
+    const found = this.tracker.all.filter((tr) => tr.lastSeenMs >= (this.detectionTimes[0] ?? -Infinity));
+    const clear = (tr: Track) => found.every((f) => Math.hypot(f.x - tr.x, f.y - tr.y) > 0.75 * Math.max(f.width, tr.width));
+    const tracks: Track[] = this.tracker.all.filter((tr) => found.includes(tr) || clear(tr)).sort((a, b) => a.x - b.x);
     // The split runs at half the working size (a quarter of the pixels): where one person ends and the next begins
     // needs no finer grid, and the soft edge to the background still comes from the full working-size mask.
     const half = this.halfSize(mask);
