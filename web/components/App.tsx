@@ -6,7 +6,7 @@ import { UNREACHABLE, type UiError } from '../lib/messages.ts';
 import { EffectGallery } from './EffectGallery.tsx';
 import { roomFromUrl } from '../lib/client/room-link.ts';
 import { CallView } from './call/CallView.tsx';
-import type { Selection } from './Gallery.tsx';
+import type { Selection } from './selection.ts';
 import { LiveView } from './LiveView.tsx';
 import { PhotoMode } from './PhotoMode.tsx';
 import { YourStyles } from './YourStyles.tsx';

@@ -5,7 +5,7 @@ import { ApiError, thumbnailUrl } from '../lib/api.ts';
 import { deleteBackground, fetchEffects, uploadBackground } from '../lib/effects-api.ts';
 import { styleTitle, UNREACHABLE, type UiError } from '../lib/messages.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
-import { PLACE_TARGETS, type PlaceTarget, type Selection } from './Gallery.tsx';
+import { PLACE_TARGETS, type PlaceTarget, type Selection } from './selection.ts';
 
 const GROUP_TITLES: Record<Exclude<EffectGroup, 'none'>, string> = { backgrounds: 'Backgrounds', styles: 'Styles', 'your-styles': 'Your styles' };
 
