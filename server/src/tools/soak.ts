@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   const pageFile = path.join(dir, 'page.html');
   await writeFile(pageFile, PAGE);
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./soak-server.ts', import.meta.url).pathname], {
-    env: { ...process.env, SOAK_PAGE_FILE: pageFile, SOAK_RECORDINGS: path.join(dir, 'rec') },
+    // As `npm start` runs the server: glibc's per-thread malloc arenas capped (see server/package.json, README).
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', SOAK_PAGE_FILE: pageFile, SOAK_RECORDINGS: path.join(dir, 'rec') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const samples: ServerSample[] = [];
