@@ -1,46 +1,19 @@
-import { createServer, type Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientToServerEvents, ErrorPayload, ServerToClientEvents } from '@deepphoto/shared';
-import { attachSignaling, type SignalingHandle } from '../../server/src/signaling/signaling.ts';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+import type { ErrorPayload } from '@deepphoto/shared';
+import type { SignalingHandle } from '../../server/src/signaling/signaling.ts';
+import { startSignaling, type Client, type SignalingHarness } from '../support/signaling-harness.ts';
 
 describe('signaling: effects', () => {
-  let server: Server;
+  let harness: SignalingHarness;
   let handle: SignalingHandle;
-  let url: string;
-  let dir: string;
-  const clients: Client[] = [];
+  const client = (): Promise<Client> => harness.client();
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-sig-fx-'));
-    server = createServer();
-    handle = await attachSignaling(server, { knownStyles: ['invert', 'tint-red'], knownBackground: (id) => id === 'dawn', maxSessions: 1, recordings: { dir } });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address();
-    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    harness = await startSignaling({ knownStyles: ['invert', 'tint-red'], knownBackground: (id) => id === 'dawn', maxSessions: 1 });
+    ({ handle } = harness);
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await handle.close();
-    await new Promise<void>((r) => server.close(() => r()));
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function client(): Promise<Client> {
-    const c: Client = connect(url, { transports: ['websocket'], forceNew: true });
-    clients.push(c);
-    await new Promise<void>((resolve, reject) => {
-      c.once('connect', () => resolve());
-      c.once('connect_error', reject);
-    });
-    return c;
-  }
+  afterAll(() => harness.close());
 
   const update = (c: Client, payload: unknown) =>
     new Promise<{ ok: boolean; style?: string; target?: string; error?: ErrorPayload }>((resolve) => (c as unknown as { emit(e: string, ...a: unknown[]): void }).emit('session.update', payload, resolve));

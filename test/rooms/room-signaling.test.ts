@@ -1,50 +1,24 @@
-import { createServer, type Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientToServerEvents, ParticipantInfo, ServerToClientEvents } from '@deepphoto/shared';
+import type { ParticipantInfo } from '@deepphoto/shared';
 import { liveFrameWorkerCount } from '../../server/src/live/frame-worker-client.ts';
-import { attachSignaling, type SignalingHandle } from '../../server/src/signaling/signaling.ts';
+import type { SignalingHandle } from '../../server/src/signaling/signaling.ts';
+import { startSignaling, type Client, type SignalingHarness } from '../support/signaling-harness.ts';
 
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 type AnyAck = { ok: boolean; error?: { code: string; message: string }; [k: string]: unknown };
 
 /** Room admission and membership over real socket.io, with real sessions (worker + built-in processor). */
 describe('room signaling', () => {
-  let server: Server;
+  let harness: SignalingHarness;
   let handle: SignalingHandle;
-  let url: string;
-  let dir: string;
-  const clients: Client[] = [];
+  const client = (): Promise<Client> => harness.client();
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-room-'));
-    server = createServer();
     // 2 per room (1 slot), 3 cameras in all: enough to hit both limits.
-    handle = await attachSignaling(server, { knownStyles: ['invert', 'tint-red'], maxSessions: 3, maxSessionsPerIdentity: 3, recordings: { dir }, rooms: { slots: 1 } });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address();
-    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    harness = await startSignaling({ knownStyles: ['invert', 'tint-red'], maxSessions: 3, maxSessionsPerIdentity: 3, rooms: { slots: 1 } });
+    ({ handle } = harness);
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await handle.close();
-    await new Promise<void>((r) => server.close(() => r()));
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function client(): Promise<Client> {
-    const c: Client = connect(url, { transports: ['websocket'], forceNew: true });
-    clients.push(c);
-    await new Promise<void>((resolve, reject) => {
-      c.once('connect', () => resolve());
-      c.once('connect_error', reject);
-    });
-    return c;
-  }
+  afterAll(() => harness.close());
 
   const emit = (c: Client, event: string, payload?: unknown): Promise<AnyAck> =>
     new Promise((resolve) => (c as unknown as { emit(e: string, p: unknown, cb: (r: AnyAck) => void): void }).emit(event, payload ?? {}, resolve));
