@@ -14,6 +14,8 @@ import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
 
 interface Slot {
   image: RgbImage;
+  /** The frame at the processor's working size (scaled by the decoder), when the processor wants one. */
+  small: RgbImage | undefined;
   rtpTimestamp: number;
   /** Capture time from the RTP timestamp, ms, increasing. */
   timestampMs: number;
@@ -47,7 +49,7 @@ let output: RgbImage = createRgbImage(2, 2);
 let forceKeyframe = true;
 let lastFrameError = 0;
 let closing = false;
-const emptySlot = (): Slot => ({ image: createRgbImage(2, 2), rtpTimestamp: 0, timestampMs: 0, receivedAt: 0, decodeMs: 0 });
+const emptySlot = (): Slot => ({ image: createRgbImage(2, 2), small: undefined, rtpTimestamp: 0, timestampMs: 0, receivedAt: 0, decodeMs: 0 });
 
 const limiter = new FlowLimiter<Slot>([emptySlot(), emptySlot(), emptySlot()], (slot) => new Promise<void>((resolve, reject) => {
   setImmediate(() => {
@@ -62,7 +64,7 @@ async function processAndEncode(slot: Slot): Promise<void> {
   const t0 = performance.now();
   let timings;
   try {
-    timings = await processor.process(input, slot.timestampMs, output);
+    timings = await processor.process(input, slot.timestampMs, output, slot.small);
   } catch (error) {
     // A per-frame error passes the frame through; it never kills the stream.
     output.data.set(input.data);
@@ -104,6 +106,11 @@ function onFrame(message: Extract<ToWorker, { type: 'frame' }>): void {
   const slot = limiter.writable();
   if (slot.image.width !== size.width || slot.image.height !== size.height) slot.image = createRgbImage(size.width, size.height);
   decoder.read(slot.image);
+  const working = processor.workingSize?.(size.width, size.height);
+  if (working && (working.width < size.width || working.height < size.height)) {
+    if (slot.small?.width !== working.width || slot.small.height !== working.height) slot.small = createRgbImage(working.width, working.height);
+    decoder.read(slot.small);
+  } else slot.small = undefined;
   slot.rtpTimestamp = message.rtpTimestamp;
   slot.timestampMs = message.timestampMs;
   slot.receivedAt = message.receivedAt;

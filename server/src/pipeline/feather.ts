@@ -96,53 +96,72 @@ export function lumaPlane(image: RgbImage, out: Float32Array): void {
 
 /**
  * Mean over a (2r+1)^2 window clipped at the borders, O(1) per pixel via running sums. `tmp` is a scratch plane.
- * Both passes walk memory in order (the vertical pass derives each row from the previous one by adding and
- * subtracting whole rows), which keeps it cache-friendly at 640x480.
+ * Both passes walk memory in order: the horizontal one along each row (borders in their own loops, so the inner
+ * loop has no branches), the vertical one keeps a running sum per column in one row-sized buffer, adding the row
+ * that enters the window and subtracting the one that leaves, and writes each output row normalised by the
+ * clipped window's area (1 / (rows x columns), precomputed per column).
  */
 export function boxMean(src: Float32Array, dst: Float32Array, tmp: Float32Array, width: number, height: number, r: number): void {
-  // Horizontal running sums -> tmp (sums; normalised at the end by the clipped window area).
+  const scratch = boxScratch(width, height, r);
+  const { columnSums, inverseColumnCounts } = scratch;
+  // Horizontal running sums -> tmp (sums; normalised in the vertical pass).
+  const first = Math.min(r, width - 1);
   for (let y = 0; y < height; y++) {
     const row = y * width;
     let acc = 0;
-    const first = Math.min(r, width - 1);
     for (let x = 0; x <= first; x++) acc += src[row + x]!;
-    for (let x = 0; x < width; x++) {
+    // x in [0, width): add x+r+1 while < width, subtract x-r while >= 0.
+    const addEnd = Math.max(0, width - r - 1); // x < addEnd: add is in range
+    const subStart = Math.min(width, r); // x >= subStart: sub is in range
+    let x = 0;
+    for (; x < Math.min(addEnd, subStart); x++) {
       tmp[row + x] = acc;
-      const add = x + r + 1;
-      const sub = x - r;
-      if (add < width) acc += src[row + add]!;
-      if (sub >= 0) acc -= src[row + sub]!;
+      acc += src[row + x + r + 1]!;
+    }
+    for (; x < addEnd; x++) {
+      tmp[row + x] = acc;
+      acc += src[row + x + r + 1]! - src[row + x - r]!;
+    }
+    for (; x < subStart; x++) tmp[row + x] = acc;
+    for (; x < width; x++) {
+      tmp[row + x] = acc;
+      acc -= src[row + x - r]!;
     }
   }
-  // Vertical: dst row y = sum of tmp rows [y-r, y+r]; built incrementally from row y-1 by adding and subtracting
-  // whole rows, so memory is read sequentially.
-  const firstRows = Math.min(r, height - 1);
-  for (let x = 0; x < width; x++) dst[x] = 0;
-  for (let y = 0; y <= firstRows; y++) {
+  // Vertical: running column sums over rows [y-r, y+r].
+  columnSums.fill(0);
+  for (let y = 0; y <= Math.min(r, height - 1); y++) {
     const row = y * width;
-    for (let x = 0; x < width; x++) dst[x]! += tmp[row + x]!;
+    for (let x = 0; x < width; x++) columnSums[x]! += tmp[row + x]!;
   }
-  for (let y = 1; y < height; y++) {
-    const row = y * width;
-    const prev = row - width;
-    const add = y + r;
-    const sub = y - r - 1;
-    const addRow = add * width;
-    const subRow = sub * width;
-    for (let x = 0; x < width; x++) {
-      let v = dst[prev + x]!;
-      if (add < height) v += tmp[addRow + x]!;
-      if (sub >= 0) v -= tmp[subRow + x]!;
-      dst[row + x] = v;
-    }
-  }
-  // Normalise by the clipped window area (separable: rows x columns).
   for (let y = 0; y < height; y++) {
-    const countY = Math.min(height - 1, y + r) - Math.max(0, y - r) + 1;
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      const countX = Math.min(width - 1, x + r) - Math.max(0, x - r) + 1;
-      dst[row + x]! /= countX * countY;
+    if (y > 0) {
+      const add = y + r;
+      const sub = y - r - 1;
+      if (add < height) {
+        const addRow = add * width;
+        if (sub >= 0) {
+          const subRow = sub * width;
+          for (let x = 0; x < width; x++) columnSums[x]! += tmp[addRow + x]! - tmp[subRow + x]!;
+        } else for (let x = 0; x < width; x++) columnSums[x]! += tmp[addRow + x]!;
+      } else if (sub >= 0) {
+        const subRow = sub * width;
+        for (let x = 0; x < width; x++) columnSums[x]! -= tmp[subRow + x]!;
+      }
     }
+    const inverseRows = 1 / (Math.min(height - 1, y + r) - Math.max(0, y - r) + 1);
+    const row = y * width;
+    for (let x = 0; x < width; x++) dst[row + x] = columnSums[x]! * inverseRows * inverseColumnCounts[x]!;
   }
+}
+
+/** Per-(width, r) buffers of boxMean, kept for the last size used (one live stream's working size). */
+let lastBoxScratch: { width: number; r: number; columnSums: Float64Array; inverseColumnCounts: Float32Array } | undefined;
+function boxScratch(width: number, _height: number, r: number): NonNullable<typeof lastBoxScratch> {
+  if (lastBoxScratch?.width !== width || lastBoxScratch.r !== r) {
+    const inverseColumnCounts = new Float32Array(width);
+    for (let x = 0; x < width; x++) inverseColumnCounts[x] = 1 / (Math.min(width - 1, x + r) - Math.max(0, x - r) + 1);
+    lastBoxScratch = { width, r, columnSums: new Float64Array(width), inverseColumnCounts };
+  }
+  return lastBoxScratch;
 }

@@ -4,10 +4,11 @@ import { UnknownPersonError } from '../instances/errors.ts';
 import type { LivePeople, LivePerson } from '../instances/live-people.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
-import { composite, TARGET_RULES } from './composite.ts';
+import { compositeAlpha8, TARGET_RULES } from './composite.ts';
 import { createEffectRenderer, resolveEffect, type BackgroundPictureSource, type EffectRenderer } from './effect-stage.ts';
 import { MaskRefiner } from './feather.ts';
-import { createMask, type Mask, type RgbImage } from './image.ts';
+import { createAlpha8, createMask, createRgbImage, maskToAlpha8, type Alpha8, type Mask, type RgbImage } from './image.ts';
+import { NativeScalerCache } from './native-scale.ts';
 import { ResamplerCache } from './resample.ts';
 import { Segmenter } from './segment.ts';
 import { DEFAULT_SMOOTHING, MaskSmoother, type SmoothingOptions } from './smooth.ts';
@@ -97,26 +98,34 @@ export const DEFAULT_LIVE_OPTIONS: Omit<LivePipelineOptions, 'style' | 'target'>
   spareArbitraryStage: false,
 };
 
-/** The per-size buffers of one stream; rebuilt only when the camera's resolution changes. */
+/**
+ * The per-size buffers of one stream; rebuilt only when the camera's resolution changes. Everything up to the
+ * composite happens at the working size; only the two native upsamples (styled picture, mask) and the composite
+ * touch the full frame.
+ */
 interface FrameBuffers {
   width: number;
   height: number;
   small: RgbImage;
   maskSmall: Mask;
-  maskFull: Mask;
+  alphaSmall: Alpha8;
+  alphaFull: Alpha8;
+  styledSmall: RgbImage;
   styledFull: RgbImage;
 }
 
 function allocate(width: number, height: number, longSide: number): FrameBuffers {
   const s = workingSize({ width, height }, longSide, 4);
-  // small and styledFull are shared with the style thread (SharedArrayBuffer): no copies across threads.
+  // small and styledSmall are shared with the style thread (SharedArrayBuffer): no copies across threads.
   return {
     width,
     height,
     small: sharedRgbImage(s.width, s.height),
     maskSmall: createMask(s.width, s.height),
-    maskFull: createMask(width, height),
-    styledFull: sharedRgbImage(width, height),
+    alphaSmall: createAlpha8(s.width, s.height),
+    alphaFull: createAlpha8(width, height),
+    styledSmall: sharedRgbImage(s.width, s.height),
+    styledFull: createRgbImage(width, height),
   };
 }
 
@@ -144,7 +153,8 @@ export class LivePipeline {
   private readonly refiner = new MaskRefiner();
   private readonly temporal: TemporalBlender;
   private readonly downscale = new ResamplerCache();
-  private readonly upMask = new ResamplerCache();
+  private readonly upMask = new NativeScalerCache();
+  private readonly upStyled = new NativeScalerCache();
   private buffers: FrameBuffers | undefined;
   private closed = false;
   /** An idle arbitrary-style stage (see `spareArbitraryStage`). */
@@ -364,10 +374,18 @@ export class LivePipeline {
     return this.livePeople;
   }
 
-  /** Writes the processed `input` into `output` (same size). `timestampMs` must increase. */
-  process(input: RgbImage, timestampMs: number, output: RgbImage): Promise<FrameTimings> {
+  /** The size the networks see for frames of this size (the frame worker's decoder can produce it directly). */
+  workingSize(width: number, height: number): { width: number; height: number } {
+    return workingSize({ width, height }, this.options.workingLongSide, 4);
+  }
+
+  /**
+   * Writes the processed `input` into `output` (same size). `timestampMs` must increase. `small`, when given at
+   * `workingSize()`, is the frame already scaled down (by the decoder's native scaler): no JavaScript downscale.
+   */
+  process(input: RgbImage, timestampMs: number, output: RgbImage, small?: RgbImage): Promise<FrameTimings> {
     this.framesInProgress++;
-    const frame = this.processFrame(input, timestampMs, output);
+    const frame = this.processFrame(input, timestampMs, output, small);
     this.currentFrame = frame.catch(() => undefined);
     void this.currentFrame.then(() => {
       this.framesInProgress--;
@@ -377,29 +395,29 @@ export class LivePipeline {
     return frame;
   }
 
-  private async processFrame(input: RgbImage, timestampMs: number, output: RgbImage): Promise<FrameTimings> {
+  private async processFrame(input: RgbImage, timestampMs: number, output: RgbImage, small: RgbImage | undefined): Promise<FrameTimings> {
     const started = performance.now();
     const timings: FrameTimings = { segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 };
     const { target } = this.options;
     const rule = TARGET_RULES[target];
     const stylizer = this.stylizer;
     const renderer = this.renderer;
-    if (renderer && rule.needsStyle) return this.processRendered(input, timestampMs, output, renderer, timings, started);
+    if (renderer && rule.needsStyle) return this.processRendered(input, small, timestampMs, output, renderer, timings, started);
     if (!rule.needsStyle || !stylizer) {
       output.data.set(input.data);
       timings.totalMs = performance.now() - started;
       return timings;
     }
-    const b = this.downscaled(input);
+    const b = this.downscaled(input, small);
 
     this.temporal.prepareInput(b.small, stylizer.modelId, timestampMs);
 
     // The style network starts first: in its own thread it runs while this thread does the mask work below
-    // (in-thread, onnxruntime-node's synchronous run makes the two sequential anyway). The output is resampled
-    // straight to frame size.
+    // (in-thread, onnxruntime-node's synchronous run makes the two sequential anyway). Its output stays at the
+    // working size for the temporal blend, then one native upsample takes it to the frame.
     const styleStarted = performance.now();
     let styleEnded = styleStarted;
-    const styled = stylizer.stylize(b.small, b.styledFull, Math.max(b.small.width, b.small.height)).then(() => {
+    const styled = stylizer.stylize(b.small, b.styledSmall, Math.max(b.small.width, b.small.height)).then(() => {
       styleEnded = performance.now();
     });
     styled.catch(() => undefined); // awaited below; not an unhandled rejection while the mask work runs
@@ -408,25 +426,33 @@ export class LivePipeline {
     timings.styleMs = styleEnded - styleStarted;
     if (this.temporal.enabled) {
       const blendStarted = performance.now();
-      this.temporal.blendOutput(b.styledFull);
+      this.temporal.blendOutput(b.styledSmall);
       timings.temporalMs = performance.now() - blendStarted;
     }
 
     const t = performance.now();
-    composite(input, b.styledFull, rule.needsMask ? b.maskFull : null, target, output);
+    this.upStyled
+      .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: b.width, dstHeight: b.height, format: 'rgb24' })
+      .scale(b.styledSmall.data, b.styledFull.data);
+    compositeAlpha8(input, b.styledFull, rule.needsMask ? b.alphaFull : null, target, output);
     timings.compositeMs = performance.now() - t;
     timings.totalMs = performance.now() - started;
     return timings;
   }
 
   /** The frame at working size, in buffers (re)allocated when the camera's size changes. */
-  private downscaled(input: RgbImage): FrameBuffers {
+  private downscaled(input: RgbImage, small: RgbImage | undefined): FrameBuffers {
     if (this.buffers?.width !== input.width || this.buffers.height !== input.height) {
       this.buffers = allocate(input.width, input.height, this.options.workingLongSide);
       this.smoother.reset();
       this.livePeople?.reset();
     }
     const b = this.buffers;
+    if (small && small.width === b.small.width && small.height === b.small.height) {
+      // Scaled by the decoder; copied (147 kB) into the buffer the style thread shares.
+      b.small.data.set(small.data);
+      return b;
+    }
     this.downscale
       .get({ srcWidth: input.width, srcHeight: input.height, dstWidth: b.small.width, dstHeight: b.small.height, channels: 3 })
       .resize(input.data, 'HWC', b.small.data, 'HWC');
@@ -446,9 +472,10 @@ export class LivePipeline {
       const p = await this.livePeople.apply(b.small, b.maskSmall, timestampMs, this.options.people ?? [], target === 'people-except');
       timings.peopleMs = p.detectMs + p.trackMs + p.splitMs;
     }
+    maskToAlpha8(b.maskSmall, b.alphaSmall);
     this.upMask
-      .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: b.width, dstHeight: b.height, channels: 1 })
-      .resize(b.maskSmall.data, 'HWC', b.maskFull.data, 'HWC');
+      .get({ srcWidth: b.small.width, srcHeight: b.small.height, dstWidth: b.width, dstHeight: b.height, format: 'gray8' })
+      .scale(b.alphaSmall.data, b.alphaFull.data);
     timings.smoothMs = performance.now() - t;
   }
 
@@ -456,15 +483,15 @@ export class LivePipeline {
    * Blur and background picture: the same mask work as a style, then the renderer's picture instead of a network's
    * (its time is reported as `styleMs`), composited through the mask.
    */
-  private async processRendered(input: RgbImage, timestampMs: number, output: RgbImage, renderer: EffectRenderer, timings: FrameTimings, started: number): Promise<FrameTimings> {
+  private async processRendered(input: RgbImage, small: RgbImage | undefined, timestampMs: number, output: RgbImage, renderer: EffectRenderer, timings: FrameTimings, started: number): Promise<FrameTimings> {
     const { target } = this.options;
-    const b = this.downscaled(input);
+    const b = this.downscaled(input, small);
     if (renderer.needsMask) await this.personMask(b, timestampMs, timings);
     let t = performance.now();
     const picture = renderer.render(b.small, renderer.needsMask ? b.maskSmall : null, input.width, input.height);
     timings.styleMs = performance.now() - t;
     t = performance.now();
-    composite(input, picture, renderer.needsMask ? b.maskFull : null, target, output);
+    compositeAlpha8(input, picture, renderer.needsMask ? b.alphaFull : null, target, output);
     timings.compositeMs = performance.now() - t;
     timings.totalMs = performance.now() - started;
     return timings;
@@ -478,7 +505,11 @@ export class LivePipeline {
     this.stylizer = null;
     this.renderer = null;
     this.buffers = undefined;
-    void this.currentFrame.finally(() => stylizer?.close?.());
+    void this.currentFrame.finally(() => {
+      stylizer?.close?.();
+      this.upMask.close();
+      this.upStyled.close();
+    });
     // A spare still starting is closed once it is up.
     void this.spare?.then((spare) => spare?.close?.());
     this.spare = undefined;

@@ -49,7 +49,11 @@ class PipelineProcessor implements FrameProcessor {
     private readonly runtime: ModelRuntime,
   ) {}
 
-  process: FrameProcessor['process'] = (input, timestampMs, output) => this.pipeline.process(input, timestampMs, output);
+  process: FrameProcessor['process'] = (input, timestampMs, output, small) => this.pipeline.process(input, timestampMs, output, small);
+
+  workingSize(width: number, height: number): { width: number; height: number } {
+    return this.pipeline.workingSize(width, height);
+  }
 
   update(change: Partial<ProcessorOptions>): Promise<UpdateResult | undefined> {
     return this.pipeline.update({

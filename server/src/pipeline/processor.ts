@@ -30,7 +30,13 @@ export interface UpdateResult {
 }
 
 export interface FrameProcessor {
-  process(input: RgbImage, timestampMs: number, output: RgbImage): FrameTimings | Promise<FrameTimings>;
+  /**
+   * `small`, when the processor asked for it through `workingSize`, is the same frame already scaled to that size
+   * (the decoder's native scaler does it for free compared with a JavaScript downscale).
+   */
+  process(input: RgbImage, timestampMs: number, output: RgbImage, small?: RgbImage): FrameTimings | Promise<FrameTimings>;
+  /** The scaled-down copy of each frame this processor wants besides the frame itself, if any. */
+  workingSize?(width: number, height: number): { width: number; height: number } | undefined;
   update(change: Partial<ProcessorOptions>): Promise<void | UpdateResult>;
   close(): void;
 }

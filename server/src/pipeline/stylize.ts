@@ -48,13 +48,44 @@ export class Stylizer {
     const n = size.width * size.height * 3;
     if (this.input.length !== n) this.input = new Float32Array(n);
     const { scale, offset } = this.model.entry.normalization;
-    this.down
-      .get({ srcWidth: picture.width, srcHeight: picture.height, dstWidth: size.width, dstHeight: size.height, channels: 3 })
-      .resize(picture.data, 'HWC', this.input, 'CHW', scale, offset);
+    // The live path hands over a picture already at the working size and wants the output at that size too: then
+    // both conversions are plain layout changes, not resamples.
+    if (size.width === picture.width && size.height === picture.height) hwcToChw(picture.data, this.input, scale, offset);
+    else
+      this.down
+        .get({ srcWidth: picture.width, srcHeight: picture.height, dstWidth: size.width, dstHeight: size.height, channels: 3 })
+        .resize(picture.data, 'HWC', this.input, 'CHW', scale, offset);
     const { data } = await this.model.run(this.input, [1, 3, size.height, size.width]);
-    this.up
-      .get({ srcWidth: size.width, srcHeight: size.height, dstWidth: out.width, dstHeight: out.height, channels: 3 })
-      .resize(data, 'CHW', out.data, 'HWC');
+    if (size.width === out.width && size.height === out.height) chwToHwcBytes(data, out.data);
+    else
+      this.up
+        .get({ srcWidth: size.width, srcHeight: size.height, dstWidth: out.width, dstHeight: out.height, channels: 3 })
+        .resize(data, 'CHW', out.data, 'HWC');
     return size;
+  }
+}
+
+/** Interleaved 8-bit RGB -> planar float `value * scale + offset` (same size). */
+export function hwcToChw(src: Uint8Array, dst: Float32Array, scale: number, offset: number): void {
+  const plane = src.length / 3;
+  if (dst.length !== src.length) throw new RangeError('hwcToChw: sizes differ');
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    dst[i] = src[j]! * scale + offset;
+    dst[plane + i] = src[j + 1]! * scale + offset;
+    dst[2 * plane + i] = src[j + 2]! * scale + offset;
+  }
+}
+
+/** Planar float RGB (0..255, may overshoot) -> interleaved 8-bit, rounded and clipped (same size). */
+export function chwToHwcBytes(src: Float32Array, dst: Uint8Array): void {
+  const plane = dst.length / 3;
+  if (src.length !== dst.length) throw new RangeError('chwToHwcBytes: sizes differ');
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    const r = src[i]!;
+    const g = src[plane + i]!;
+    const b = src[2 * plane + i]!;
+    dst[j] = r < 0 ? 0 : r > 255 ? 255 : r + 0.5; // typed-array store truncates: +0.5 rounds
+    dst[j + 1] = g < 0 ? 0 : g > 255 ? 255 : g + 0.5;
+    dst[j + 2] = b < 0 ? 0 : b > 255 ? 255 : b + 0.5;
   }
 }

@@ -10,7 +10,8 @@
  *   weight  = strength                                   where change <= still
  *             strength * (moving - change)/(moving - still)  in between
  *             0                                          where change >= moving
- * then at frame size: out = weight * previous out + (1 - weight) * styled (weights upsampled bilinearly).
+ * then on the styled picture: out = weight * previous out + (1 - weight) * styled (the live path blends at the
+ * working size, before the upsample to the frame; a larger styled picture gets the weights upsampled bilinearly).
  * The blend is recursive (the previous output is itself blended), i.e. an exponential moving average with a
  * time constant of 1/(1 - strength) frames on still pixels, and none on moving ones. `npm run eval:temporal`
  * measures the result (shimmer ratio and a smearing check).
@@ -68,31 +69,48 @@ export function stillnessWeights(current: Uint8Array, previous: Uint8Array, widt
   }
 }
 
-/** Mean (`max` false) or maximum of each pixel and its left/right neighbours, borders clamped. */
+// 3-tap passes with clamped borders. Mean and max are separate loops and the borders are handled outside the
+// inner loops, so that each loop is branch-free (these run on every working-size pixel of every frame).
 function rows3(src: Float32Array, width: number, height: number, dst: Float32Array, max: boolean): void {
+  if (width < 2) {
+    dst.set(src.subarray(0, width * height));
+    return;
+  }
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    for (let x = 0; x < width; x++) {
-      const l = src[row + (x > 0 ? x - 1 : 0)]!;
-      const c = src[row + x]!;
-      const r = src[row + (x < width - 1 ? x + 1 : width - 1)]!;
-      dst[row + x] = max ? Math.max(l, c, r) : (l + c + r) / 3;
+    const last = row + width - 1;
+    if (max) {
+      dst[row] = Math.max(src[row]!, src[row + 1]!);
+      for (let i = row + 1; i < last; i++) {
+        const l = src[i - 1]!;
+        const c = src[i]!;
+        const r = src[i + 1]!;
+        const m = l > c ? l : c;
+        dst[i] = m > r ? m : r;
+      }
+      dst[last] = Math.max(src[last - 1]!, src[last]!);
+    } else {
+      dst[row] = (2 * src[row]! + src[row + 1]!) / 3;
+      for (let i = row + 1; i < last; i++) dst[i] = (src[i - 1]! + src[i]! + src[i + 1]!) / 3;
+      dst[last] = (src[last - 1]! + 2 * src[last]!) / 3;
     }
   }
 }
 
-/** The same over each pixel and its upper/lower neighbours. */
 function columns3(src: Float32Array, width: number, height: number, dst: Float32Array, max: boolean): void {
   for (let y = 0; y < height; y++) {
     const up = (y > 0 ? y - 1 : 0) * width;
     const row = y * width;
     const down = (y < height - 1 ? y + 1 : height - 1) * width;
-    for (let x = 0; x < width; x++) {
-      const u = src[up + x]!;
-      const c = src[row + x]!;
-      const d = src[down + x]!;
-      dst[row + x] = max ? Math.max(u, c, d) : (u + c + d) / 3;
-    }
+    if (max) {
+      for (let x = 0; x < width; x++) {
+        const u = src[up + x]!;
+        const c = src[row + x]!;
+        const d = src[down + x]!;
+        const m = u > c ? u : c;
+        dst[row + x] = m > d ? m : d;
+      }
+    } else for (let x = 0; x < width; x++) dst[row + x] = (src[up + x]! + src[row + x]! + src[down + x]!) / 3;
   }
 }
 
@@ -181,9 +199,14 @@ export class TemporalBlender {
     this.lastMeanWeight = 0;
     if (this.blendThisFrame && !resized) {
       const ns = this.smallWidth * this.smallHeight;
-      this.up
-        .get({ srcWidth: this.smallWidth, srcHeight: this.smallHeight, dstWidth: styled.width, dstHeight: styled.height, channels: 1 })
-        .resize(this.stillness, 'HWC', this.weightsFull, 'HWC', this.options.strength);
+      if (styled.width === this.smallWidth && styled.height === this.smallHeight) {
+        // The live path blends at the working size (before the upsample): the weights need no resampling.
+        const strength = this.options.strength;
+        for (let i = 0; i < ns; i++) this.weightsFull[i] = this.stillness[i]! * strength;
+      } else
+        this.up
+          .get({ srcWidth: this.smallWidth, srcHeight: this.smallHeight, dstWidth: styled.width, dstHeight: styled.height, channels: 1 })
+          .resize(this.stillness, 'HWC', this.weightsFull, 'HWC', this.options.strength);
       blendTowardsPrevious(styled.data, this.previousStyled, this.weightsFull);
       let sum = 0;
       for (let i = 0; i < ns; i++) sum += this.stillness[i]!;

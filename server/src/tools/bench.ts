@@ -1,10 +1,11 @@
 /**
  * npm run bench -- [--json] [--iterations N] [--styles candy,mosaic]
  *                  [--providers webgpu,cuda,cpu]   per-model ms on each provider at 640x480 and 1280x720
- *                  [--live EFFECT] [--live-seconds S] [--max-sessions N]   live pipeline throughput and sessions
+ *                  [--live EFFECT] [--live-target T] [--live-seconds S] [--max-sessions N] [--live-video FILE]
+ *                  the live frame path (decode, pipeline, encode in the product's frame workers): fps and CPU ms per
+ *                  frame for 1..N concurrent sessions (see bench-live-sessions.ts)
  *                  (EFFECT: a style id, blur-light / blur-strong, bg-dawn, ...)
  *                  [--arbitrary] [--style-picture FILE] [--arbitrary-sizes 128,192,256]   styles from any picture
- *                  [--no-temporal]   the live bench without the temporal blend (what it costs)
  * Per-stage medians on this machine for the photo/frame pipeline stages, at the sizes the live path uses.
  * Inputs are a deterministic synthetic "person over a textured background" frame, so the figures do not depend on
  * any data folder.
@@ -20,17 +21,16 @@ import { Segmenter } from '../pipeline/segment.ts';
 import { Stylizer } from '../pipeline/stylize.ts';
 import { createSessionWithFallback, defaultThreads, LoadedModel, ModelRuntime, parseProviderList, type ExecutionProvider } from '../runtime/onnx.ts';
 import { findModel, resolveModelPath } from '@deepphoto/models';
-import { LivePipeline } from '../pipeline/live-pipeline.ts';
-import { chooseLiveTier } from '../pipeline/live-processor.ts';
-import { DEFAULT_TEMPORAL, TemporalBlender } from '../pipeline/temporal.ts';
-import { StyleCatalog } from '../styles/catalog.ts';
+import { TemporalBlender } from '../pipeline/temporal.ts';
 import { BackgroundLibrary } from '../styles/backgrounds.ts';
-import { BLUR_STRENGTHS, effectFromId } from '@deepphoto/shared';
+import { BLUR_STRENGTHS } from '@deepphoto/shared';
 import { BlurRenderer, PictureRenderer } from '../pipeline/effect-stage.ts';
 import { Resampler } from '../pipeline/resample.ts';
 import { workingSize } from '../pipeline/stylize.ts';
 import { quietLogger } from '../context.ts';
 import { benchArbitrary } from './bench-arbitrary.ts';
+import { benchLiveSessions, DEFAULT_BENCH_VIDEO } from './bench-live-sessions.ts';
+import type { Target } from '@deepphoto/shared';
 
 const { values } = parseArgs({
   options: {
@@ -41,12 +41,12 @@ const { values } = parseArgs({
     live: { type: 'string' },
     'live-seconds': { type: 'string', default: '6' },
     'max-sessions': { type: 'string', default: '4' },
+    'live-target': { type: 'string', default: 'background' },
+    'live-video': { type: 'string' },
     'skip-stages': { type: 'boolean', default: false },
     arbitrary: { type: 'boolean', default: false },
     'style-picture': { type: 'string', default: '../shared/data/style-images/munch-scream.jpg' },
     'arbitrary-sizes': { type: 'string', default: '160,192,256' },
-    /** Live bench without the temporal blend of the styled picture, to measure what it costs. */
-    'no-temporal': { type: 'boolean', default: false },
   },
 });
 const iterations = Math.max(3, Number(values.iterations));
@@ -87,7 +87,18 @@ const sizes = [
 
 if (!values['skip-stages']) await benchStages();
 if (values.providers) results.providers = await benchProviders(values.providers.split(',').map((p) => p.trim()) as ExecutionProvider[]);
-if (values.live) results.live = await benchLive(values.live);
+if (values.live) {
+  results.live = await benchLiveSessions({
+    effect: values.live,
+    target: values['live-target'] as Target,
+    seconds: Number(values['live-seconds']),
+    maxSessions: Number(values['max-sessions']),
+    video: values['live-video'] ?? DEFAULT_BENCH_VIDEO,
+    width: 640,
+    height: 480,
+    frames: 150,
+  });
+}
 if (values.arbitrary) {
   results.arbitrary = await benchArbitrary({
     time,
@@ -204,54 +215,6 @@ async function benchProviders(providers: ExecutionProvider[]): Promise<Record<st
     out[provider] = perModel;
   }
   return out;
-}
-
-/**
- * The live pipeline at 640x480 with `style` on the background: frames per second for 1..max concurrent sessions
- * (each its own pipeline, runtime and style thread, as the product runs them), and how many sustain 30 fps.
- * Decode/encode are not included (see bench:live for the whole WebRTC path).
- */
-async function benchLive(style: string): Promise<Record<string, unknown>> {
-  const seconds = Number(values['live-seconds']);
-  const maxSessions = Number(values['max-sessions']);
-  const frame = syntheticFrame(640, 480);
-  const perConcurrency: Record<string, unknown> = {};
-  let sustained = 0;
-  let chosen: unknown;
-  for (let n = 1; n <= maxSessions; n++) {
-    const sessions = await Promise.all(
-      Array.from({ length: n }, async () => {
-        // As the product runs a live session: one ORT thread for segmentation here, one in the style thread.
-        const liveRuntime = new ModelRuntime({ logger: quietLogger, threads: 1 });
-        const catalog = await StyleCatalog.discover({}, () => {});
-        const tier = await chooseLiveTier(liveRuntime, catalog, style);
-        const resolved = effectFromId(style, 'background');
-        chosen = { ...tier, model: resolved.ok && resolved.effect.kind === 'style' ? catalog.modelFor(style, tier.tier) : null };
-        const temporal = values['no-temporal'] ? { temporal: { ...DEFAULT_TEMPORAL, strength: 0 } } : {};
-        const pipeline = await LivePipeline.create(liveRuntime, catalog, { style, target: 'background', ...tier, pictures: new BackgroundLibrary(), ...temporal });
-        return { pipeline, liveRuntime, out: createRgbImage(640, 480), frames: 0 };
-      }),
-    );
-    const deadline = performance.now() + seconds * 1000;
-    await Promise.all(
-      sessions.map(async (s) => {
-        let t = 0;
-        while (performance.now() < deadline) {
-          await s.pipeline.process(frame, (t += 33.3), s.out);
-          s.frames++;
-        }
-      }),
-    );
-    const fps = sessions.map((s) => Math.round((s.frames / seconds) * 10) / 10);
-    perConcurrency[`sessions=${n}`] = { fpsPerSession: fps };
-    for (const s of sessions) {
-      s.pipeline.close();
-      await s.liveRuntime.close();
-    }
-    if (Math.min(...fps) >= 30) sustained = n;
-    else break;
-  }
-  return { style, target: 'background', frame: '640x480', temporal: !values['no-temporal'], chosen, perConcurrency, sessionsSustainedAt30fps: sustained };
 }
 
 await runtime.close();

@@ -11,8 +11,8 @@ export class NodeAvVp8Decoder implements VideoDecoder {
   private readonly ctx = new CodecContext();
   private readonly packet = new Packet();
   private readonly frame = new Frame();
-  private scaler: SoftwareScaleContext | undefined;
-  private scalerKey = '';
+  /** One YUV -> RGB context per output size (the frame, and the working size when asked for). */
+  private readonly scalers = new Map<string, SoftwareScaleContext>();
   private hasPicture = false;
   private closed = false;
 
@@ -41,22 +41,25 @@ export class NodeAvVp8Decoder implements VideoDecoder {
   read(out: RgbImage): void {
     if (!this.hasPicture) throw new Error('no decoded picture');
     const { width, height } = this.frame;
-    if (out.width !== width || out.height !== height) throw new TypeError(`read: output ${out.width}x${out.height}, picture ${width}x${height}`);
-    const key = `${width}x${height}:${this.frame.format}`;
-    if (!this.scaler || key !== this.scalerKey) {
-      this.scaler?.freeContext();
-      this.scaler = new SoftwareScaleContext();
-      this.scaler.getContext(width, height, this.frame.format as never, width, height, AV_PIX_FMT_RGB24, SWS_BILINEAR);
-      this.scalerKey = key;
+    if (out.width > width || out.height > height) throw new TypeError(`read: output ${out.width}x${out.height} is larger than the picture ${width}x${height}`);
+    const key = `${width}x${height}:${this.frame.format}->${out.width}x${out.height}`;
+    let scaler = this.scalers.get(key);
+    if (!scaler) {
+      // A camera changes size rarely; drop contexts of other input sizes so that they do not pile up.
+      for (const [k, s] of this.scalers) if (!k.startsWith(`${width}x${height}:${this.frame.format}->`)) s.freeContext(), this.scalers.delete(k);
+      scaler = new SoftwareScaleContext();
+      scaler.getContext(width, height, this.frame.format as never, out.width, out.height, AV_PIX_FMT_RGB24, SWS_BILINEAR);
+      this.scalers.set(key, scaler);
     }
     const dst = Buffer.from(out.data.buffer, out.data.byteOffset, out.data.byteLength);
-    this.scaler.scaleSync(this.frame.data!, this.frame.linesize, 0, height, [dst], [width * 3]);
+    scaler.scaleSync(this.frame.data!, this.frame.linesize, 0, height, [dst], [out.width * 3]);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.scaler?.freeContext();
+    for (const scaler of this.scalers.values()) scaler.freeContext();
+    this.scalers.clear();
     this.frame.free();
     this.packet.free();
     this.ctx.freeContext();

@@ -9,7 +9,10 @@ export interface DecodedPicture {
 export interface VideoDecoder {
   /** Feeds one encoded frame; returns the size of the picture it produced, or undefined (none yet / corrupt). */
   decode(data: Uint8Array): DecodedPicture | undefined;
-  /** Converts the last decoded picture to RGB into `out` (same size as that picture). */
+  /**
+   * Converts the last decoded picture to RGB into `out`: at the picture's size, or (native scaling from the decoded
+   * planes, one pass) at any other size, e.g. the working size the networks run at.
+   */
   read(out: RgbImage): void;
   close(): void;
 }
