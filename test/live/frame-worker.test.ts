@@ -87,4 +87,41 @@ describe('frame worker', () => {
     ).rejects.toThrow();
     expect(liveFrameWorkerCount()).toBe(0);
   });
+
+  it('with the real pipeline, target none re-encodes decoded frames without processing; a style switch processes again', async () => {
+    const pipelineModule = new URL('../../server/src/pipeline/live-processor.ts', import.meta.url).href;
+    worker = await FrameWorker.start({ processorModule: pipelineModule, processor: { style: 'mosaic', target: 'none' }, encoder: {} });
+    const encoder = createVp8Encoder();
+    const decoder = createVp8Decoder();
+    const outputs: EncodedOutput[] = [];
+    worker.on('encoded', (o) => outputs.push(o));
+    const send = async (from: number, to: number) => {
+      for (let f = from; f < to; f++) {
+        const [frame] = encoder.encode(pattern(320, 240, f), f * 33, f === 0);
+        worker!.pushFrame(frame!.data, f * 3000, f * 33, performance.now(), frame!.keyframe);
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    await send(0, 6);
+    const passed = outputs.splice(0);
+    expect(passed.length).toBeGreaterThanOrEqual(5);
+    // Pass-through: no processing stage ran, the picture comes back as it went in (lossy codec: a margin).
+    for (const o of passed) expect(o.timings.processMs).toBe(0);
+    const back = createRgbImage(320, 240);
+    for (const o of passed) if (decoder.decode(o.data)) decoder.read(back);
+    expect(Math.abs(meanChannel(back, 0) - 200)).toBeLessThan(6);
+    expect(Math.abs(meanChannel(back, 2) - 40)).toBeLessThan(6);
+
+    await worker.update({ target: 'whole' });
+    await send(6, 12);
+    const styled = outputs.splice(0);
+    expect(styled.length).toBeGreaterThanOrEqual(4);
+    expect(styled.at(-1)!.timings.styleMs).toBeGreaterThan(0);
+    for (const o of styled) if (decoder.decode(o.data)) decoder.read(back);
+    // Mosaic on the whole frame: far from the flat red/blue input.
+    expect(Math.abs(meanChannel(back, 0) - 200) + Math.abs(meanChannel(back, 2) - 40)).toBeGreaterThan(30);
+    encoder.close();
+    decoder.close();
+  });
 });

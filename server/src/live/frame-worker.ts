@@ -7,10 +7,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { createVp8Decoder, createVp8Encoder } from './codec/node-av.ts';
-import type { VideoDecoder, VideoEncoder } from './codec/types.ts';
+import type { EncodedFrame, VideoDecoder, VideoEncoder } from './codec/types.ts';
 import { FlowLimiter } from './flow-limiter.ts';
 import { ZERO_TIMINGS, type FrameProcessor, type ProcessorModule } from './processor.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
+import type { FromWorker, StageTimings, ToWorker, WorkerInit } from './worker-messages.ts';
 
 interface Slot {
   image: RgbImage;
@@ -79,6 +79,10 @@ async function processAndEncode(slot: Slot): Promise<void> {
   const t1 = performance.now();
   const frames = encoder.encode(output, slot.timestampMs, forceKeyframe);
   const t2 = performance.now();
+  postEncoded(frames, slot, output, { ...timings, decodeMs: slot.decodeMs, processMs: t1 - t0, encodeMs: t2 - t1 });
+}
+
+function postEncoded(frames: EncodedFrame[], source: Pick<Slot, 'rtpTimestamp' | 'receivedAt'>, size: { width: number; height: number }, timings: StageTimings): void {
   for (const f of frames) {
     if (f.keyframe) forceKeyframe = false;
     const data = f.data.buffer as ArrayBuffer;
@@ -87,11 +91,11 @@ async function processAndEncode(slot: Slot): Promise<void> {
         type: 'encoded',
         data,
         keyframe: f.keyframe,
-        rtpTimestamp: slot.rtpTimestamp,
-        receivedAt: slot.receivedAt,
-        width: output.width,
-        height: output.height,
-        timings: { ...timings, decodeMs: slot.decodeMs, processMs: t1 - t0, encodeMs: t2 - t1 },
+        rtpTimestamp: source.rtpTimestamp,
+        receivedAt: source.receivedAt,
+        width: size.width,
+        height: size.height,
+        timings,
         dropped: limiter.dropped,
       },
       [data],
@@ -99,10 +103,24 @@ async function processAndEncode(slot: Slot): Promise<void> {
   }
 }
 
+/**
+ * Pass-through (target `none`): the decoded picture goes straight back into the encoder in its own pixel format,
+ * with no RGB conversion either way and no processing. Only while nothing is queued, so that frames never overtake
+ * a processed one. Returns false when the codecs cannot do it (the frame then takes the normal path).
+ */
+function passThrough(message: Extract<ToWorker, { type: 'frame' }>, size: { width: number; height: number }, decodeMs: number): boolean {
+  const t0 = performance.now();
+  const frames = encoder.encodeDecoded(decoder, message.timestampMs, forceKeyframe);
+  if (!frames) return false;
+  postEncoded(frames, message, size, { ...ZERO_TIMINGS, decodeMs, processMs: 0, encodeMs: performance.now() - t0 });
+  return true;
+}
+
 function onFrame(message: Extract<ToWorker, { type: 'frame' }>): void {
   const t0 = performance.now();
   const size = decoder.decode(new Uint8Array(message.data));
   if (!size) return;
+  if (!limiter.busy && processor.passesThrough?.() && passThrough(message, size, performance.now() - t0)) return;
   const slot = limiter.writable();
   if (slot.image.width !== size.width || slot.image.height !== size.height) slot.image = createRgbImage(size.width, size.height);
   decoder.read(slot.image);

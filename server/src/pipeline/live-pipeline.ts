@@ -346,7 +346,8 @@ export class LivePipeline {
       else void this.currentFrame.finally(() => previous.close?.());
     }
     if (next && !next.arbitrary) this.startSpare();
-    await this.firstFrameWithCurrentEffect();
+    // A pass-through effect is not processed at all (the frame worker re-encodes decoded frames): nothing to wait for.
+    if (!this.passesThrough) await this.firstFrameWithCurrentEffect();
     this.lastUpdateResult = change.people !== undefined || change.pick !== undefined ? { people: [...people] } : undefined;
     return this.lastUpdateResult;
   }
@@ -372,6 +373,12 @@ export class LivePipeline {
     this.livePeopleLoading ??= import('../instances/live-people.ts').then(({ LivePeople }) => LivePeople.create(this.runtime));
     this.livePeople = await this.livePeopleLoading;
     return this.livePeople;
+  }
+
+  /** Whether frames come out unchanged now (target `none`, or the `none` effect): nothing to process. */
+  get passesThrough(): boolean {
+    const rule = TARGET_RULES[this.options.target];
+    return !rule.needsStyle || (!this.stylizer && !this.renderer);
   }
 
   /** The size the networks see for frames of this size (the frame worker's decoder can produce it directly). */

@@ -51,6 +51,10 @@ class PipelineProcessor implements FrameProcessor {
 
   process: FrameProcessor['process'] = (input, timestampMs, output, small) => this.pipeline.process(input, timestampMs, output, small);
 
+  passesThrough(): boolean {
+    return this.pipeline.passesThrough;
+  }
+
   workingSize(width: number, height: number): { width: number; height: number } {
     return this.pipeline.workingSize(width, height);
   }

@@ -35,6 +35,11 @@ export interface FrameProcessor {
    * (the decoder's native scaler does it for free compared with a JavaScript downscale).
    */
   process(input: RgbImage, timestampMs: number, output: RgbImage, small?: RgbImage): FrameTimings | Promise<FrameTimings>;
+  /**
+   * True while the output would be the input unchanged (target `none`): the frame worker then re-encodes the
+   * decoded picture directly, without RGB conversions, and does not call `process`.
+   */
+  passesThrough?(): boolean;
   /** The scaled-down copy of each frame this processor wants besides the frame itself, if any. */
   workingSize?(width: number, height: number): { width: number; height: number } | undefined;
   update(change: Partial<ProcessorOptions>): Promise<void | UpdateResult>;

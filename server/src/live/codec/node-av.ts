@@ -38,6 +38,11 @@ export class NodeAvVp8Decoder implements VideoDecoder {
     return this.hasPicture ? { width: this.frame.width, height: this.frame.height } : undefined;
   }
 
+  /** The last decoded picture, in the decoder's format (the encoder's pass-through path reads it). */
+  get picture(): Frame | undefined {
+    return this.hasPicture && !this.closed ? this.frame : undefined;
+  }
+
   read(out: RgbImage): void {
     if (!this.hasPicture) throw new Error('no decoded picture');
     const { width, height } = this.frame;
@@ -94,7 +99,25 @@ export class NodeAvVp8Encoder implements VideoEncoder {
     this.scaler!.scaleSync([src], [input.width * 3], 0, input.height, this.frame.data!, this.frame.linesize);
     this.frame.pts = BigInt(Math.round(timestampMs));
     this.frame.pictType = forceKeyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-    FFmpegError.throwIfError(ctx.sendFrameSync(this.frame), 'encode VP8');
+    return this.send(this.frame);
+  }
+
+  encodeDecoded(decoder: VideoDecoder, timestampMs: number, forceKeyframe: boolean): EncodedFrame[] | undefined {
+    if (this.closed) throw new Error('encoder closed');
+    const picture = decoder instanceof NodeAvVp8Decoder ? decoder.picture : undefined;
+    if (!picture || picture.format !== AV_PIX_FMT_YUV420P) return undefined;
+    if (!this.ctx || picture.width !== this.width || picture.height !== this.height) {
+      this.open(picture.width, picture.height);
+      forceKeyframe = true;
+    }
+    picture.pts = BigInt(Math.round(timestampMs));
+    picture.pictType = forceKeyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    return this.send(picture);
+  }
+
+  private send(frame: Frame): EncodedFrame[] {
+    const ctx = this.ctx!;
+    FFmpegError.throwIfError(ctx.sendFrameSync(frame), 'encode VP8');
     const out: EncodedFrame[] = [];
     while (ctx.receivePacketSync(this.packet) >= 0) {
       const data = this.packet.data;

@@ -34,6 +34,11 @@ export interface EncoderOptions {
 export interface VideoEncoder {
   /** Encodes one picture; `forceKeyframe` makes it an intra frame. Zero or more frames come out (zero-lag: one). */
   encode(input: RgbImage, timestampMs: number, forceKeyframe: boolean): EncodedFrame[];
+  /**
+   * Encodes `decoder`'s last picture as it is, in the codec's own pixel format: no colour conversion either way
+   * (the pass-through path, e.g. target `none`). Undefined when this encoder cannot take that decoder's pictures.
+   */
+  encodeDecoded(decoder: VideoDecoder, timestampMs: number, forceKeyframe: boolean): EncodedFrame[] | undefined;
   close(): void;
 }
 
