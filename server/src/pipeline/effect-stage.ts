@@ -9,6 +9,7 @@ import { UnknownStyleError } from '../styles/catalog.ts';
 import { FittedBackground } from './background-image.ts';
 import { MaskedBlur, type BlurSource } from './blur.ts';
 import { createMask, createRgbImage, type Mask, type RgbImage } from './image.ts';
+import { NativeScalerCache } from './native-scale.ts';
 import { ResamplerCache } from './resample.ts';
 
 /** An effect id whose kind does not fit the target (e.g. a picture on the person): `unknown_target`. */
@@ -42,6 +43,8 @@ export interface EffectRenderer {
    * the frame and person mask at working size. The result belongs to the renderer and is reused next frame.
    */
   render(small: RgbImage, maskSmall: Mask | null, width: number, height: number): RgbImage;
+  /** Frees native scaling contexts, if any. Idempotent; called after the renderer's last frame. */
+  close?(): void;
 }
 
 // People targets get a mask that is already the chosen people's (or everyone else's) share: blur inside it.
@@ -60,7 +63,8 @@ export class BlurRenderer implements EffectRenderer {
   private readonly blur = new MaskedBlur();
   private readonly shrink = new ResamplerCache();
   private readonly shrinkMask = new ResamplerCache();
-  private readonly up = new ResamplerCache();
+  /** The blurred picture to the frame: native (swscale) bilinear, the one full-frame step of this effect. */
+  private readonly up = new NativeScalerCache();
   private shrunk: RgbImage = createRgbImage(1, 1);
   private shrunkMask: Mask = createMask(1, 1);
   private blurred: RgbImage = createRgbImage(1, 1);
@@ -101,9 +105,13 @@ export class BlurRenderer implements EffectRenderer {
     if (this.blurred.width !== picture.width || this.blurred.height !== picture.height) this.blurred = createRgbImage(picture.width, picture.height);
     this.blur.blur(picture, mask, this.source, sigma / factor, this.blurred);
     this.up
-      .get({ srcWidth: picture.width, srcHeight: picture.height, dstWidth: width, dstHeight: height, channels: 3 })
-      .resize(this.blurred.data, 'HWC', this.full.data, 'HWC');
+      .get({ srcWidth: picture.width, srcHeight: picture.height, dstWidth: width, dstHeight: height, format: 'rgb24' })
+      .scale(this.blurred.data, this.full.data);
     return this.full;
+  }
+
+  close(): void {
+    this.up.close();
   }
 }
 

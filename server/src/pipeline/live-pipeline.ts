@@ -338,7 +338,9 @@ export class LivePipeline {
     }
     // Swap all in one step, after the new stage is ready; retire the old stage once its last frame is done.
     this.stylizer = next;
+    const previousRenderer = this.renderer;
     this.renderer = renderer;
+    if (previousRenderer && previousRenderer !== renderer) void this.currentFrame.finally(() => previousRenderer.close?.());
     this.options = { ...this.options, style, strength, target, people };
     if (previous && previous !== next) {
       // A replaced arbitrary-style stage becomes the spare (still loaded) instead of being closed.
@@ -509,11 +511,13 @@ export class LivePipeline {
     if (this.closed) return;
     this.closed = true;
     const stylizer = this.stylizer;
+    const renderer = this.renderer;
     this.stylizer = null;
     this.renderer = null;
     this.buffers = undefined;
     void this.currentFrame.finally(() => {
       stylizer?.close?.();
+      renderer?.close?.();
       this.upMask.close();
       this.upStyled.close();
     });
