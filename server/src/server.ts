@@ -84,7 +84,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     defaultEffect: builtinProcessor ? { style: 'tint-blue', target: 'whole' } : { style: photo.catalog.ids()[0] ?? 'none', target: 'background' },
     maxSessions,
     processorModule: options.processorModule ?? (builtinProcessor ? DEFAULT_PROCESSOR_MODULE : LIVE_PROCESSOR_MODULE),
-    ...(cluster ? { cluster, adapter: cluster.adapter() } : {}),
+    // A cluster node says what it does with rooms (placements, moves): the operator reads it across nodes.
+    ...(cluster ? { cluster, adapter: cluster.adapter(), logger: log } : {}),
     ...(options.recordings ? { recordings: options.recordings } : {}),
     security,
     ...options.signaling,

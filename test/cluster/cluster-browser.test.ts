@@ -257,6 +257,7 @@ run('a cluster of three filter servers and Redis, six participants in three room
     const drained = nodeById(views.nodes.find((n) => n.sessions === 2)!.id);
     const room = views.rooms.find((r) => r.owner === drained.id)!.name;
     const members = PEOPLE.map((p, i) => i).filter((i) => PEOPLE[i]!.room === room);
+    const bystanders = PEOPLE.map((p, i) => i).filter((i) => PEOPLE[i]!.room !== room);
     const termAt = Date.now();
     drained.child.kill('SIGTERM');
     await waitFor(async () => (await clusterView(drained)).nodes.find((n) => n.id === drained.id)?.draining, 5000, 'draining in the registry');
@@ -288,12 +289,21 @@ run('a cluster of three filter servers and Redis, six participants in three room
       const move = await waitFor(async () => (await state(pages[i]!)).moves.find((m) => m.at >= termAt), GRACE_MS + 15_000, `${PEOPLE[i]!.name} moved`);
       const first = await waitFor(() => firstFilteredAfter(i, termAt + GRACE_MS), 15_000, `${PEOPLE[i]!.name}: filtered video after the move`);
       await waitFor(() => seesRoom(i, termAt + GRACE_MS, 3), 15_000, `${PEOPLE[i]!.name} sees the room after the move`);
+      const st = await state(pages[i]!);
+      console.log(`${PEOPLE[i]!.name} states after SIGTERM`, JSON.stringify(st.states.filter(([, t]) => t >= termAt).map(([x, t]) => [x, t - termAt])), 'errors', JSON.stringify(st.errors));
       console.log(`${PEOPLE[i]!.name}: drain (grace ${GRACE_MS} ms) moved the call ${move.at - termAt} ms after SIGTERM to ${move.to} (move ${move.ms} ms); filtered self-view ${first - termAt} ms after SIGTERM`);
       expect(move.reason).toBe('draining');
       expect(move.at - termAt).toBeGreaterThanOrEqual(GRACE_MS);
       expect(move.to).not.toBe(drained.url);
     }
     await waitFor(async () => drained.child.exitCode !== null, 10_000, 'the drained node exits');
+    // The other rooms never moved (a node that stops closes its own sockets only) and kept their media.
+    for (const i of bystanders) {
+      const gap = await longestGap(i, termAt, Date.now());
+      console.log(`${PEOPLE[i]!.name} (${PEOPLE[i]!.room}, not drained): longest pause between frames during the drain ${gap} ms`);
+      expect((await state(pages[i]!)).moves.filter((m) => m.at >= termAt)).toEqual([]);
+      expect(gap).toBeLessThan(2000);
+    }
     console.log(`drained node exit code ${drained.child.exitCode}`);
     expect(drained.child.exitCode).toBe(0);
   }, 60_000);

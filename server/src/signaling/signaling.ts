@@ -419,7 +419,8 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     },
     close() {
       closing ??= (async () => {
-        io.disconnectSockets(true);
+        // This server's sockets only: with the Redis adapter, io.disconnectSockets() would close every node's.
+        io.local.disconnectSockets(true);
         await sessions.closeAll();
         // io.close() would also close the HTTP server it is attached to; the caller owns that.
         io.removeAllListeners();

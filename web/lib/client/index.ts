@@ -417,9 +417,19 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     const socket = this.socket;
     if (!socket?.connected) return Promise.reject(new DeepPhotoError('network', 'not connected to the server'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DeepPhotoError('network', `no answer to ${event} in ${this.options.ackTimeoutMs} ms`)), this.options.ackTimeoutMs);
+      // A socket that drops before the answer fails the request now, not after the ack timeout.
+      const onDisconnect = () => {
+        clearTimeout(timer);
+        reject(new DeepPhotoError('network', `the connection closed before the answer to ${event}`));
+      };
+      const timer = setTimeout(() => {
+        socket.off('disconnect', onDisconnect);
+        reject(new DeepPhotoError('network', `no answer to ${event} in ${this.options.ackTimeoutMs} ms`));
+      }, this.options.ackTimeoutMs);
+      socket.once('disconnect', onDisconnect);
       (socket.emit as (e: string, p: unknown, cb: (r: Result) => void) => void)(event, payload, (result: Result) => {
         clearTimeout(timer);
+        socket.off('disconnect', onDisconnect);
         const r = result as Ack<object>;
         if (r.ok) return resolve(result as Extract<Result, { ok: true }>);
         const { code, message } = (r as { error: ErrorPayload }).error;
