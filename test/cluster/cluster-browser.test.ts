@@ -290,7 +290,7 @@ run('a cluster of three filter servers and Redis, six participants in three room
       const first = await waitFor(() => firstFilteredAfter(i, termAt + GRACE_MS), 15_000, `${PEOPLE[i]!.name}: filtered video after the move`);
       await waitFor(() => seesRoom(i, termAt + GRACE_MS, 3), 15_000, `${PEOPLE[i]!.name} sees the room after the move`);
       const st = await state(pages[i]!);
-      console.log(`${PEOPLE[i]!.name} states after SIGTERM`, JSON.stringify(st.states.filter(([, t]) => t >= termAt).map(([x, t]) => [x, t - termAt])), 'errors', JSON.stringify(st.errors));
+      console.log(`${PEOPLE[i]!.name} states after SIGTERM`, JSON.stringify(st.states.filter(([, t]) => t >= termAt).map(([x, t]) => [x, t - termAt])));
       console.log(`${PEOPLE[i]!.name}: drain (grace ${GRACE_MS} ms) moved the call ${move.at - termAt} ms after SIGTERM to ${move.to} (move ${move.ms} ms); filtered self-view ${first - termAt} ms after SIGTERM`);
       expect(move.reason).toBe('draining');
       expect(move.at - termAt).toBeGreaterThanOrEqual(GRACE_MS);
