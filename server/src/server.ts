@@ -10,7 +10,11 @@ import { recordingRoutes } from './live/recording-routes.ts';
 import type { RecordingStoreOptions } from './live/recording-store.ts';
 import { attachSignaling, type SignalingHandle, type SignalingOptions } from './signaling/signaling.ts';
 import type { Logger } from './runtime/onnx.ts';
-import { loadTls, readSecurityConfig, securityConfigSchema, type SecurityConfig } from './config/config.ts';
+import { ConfigError, loadTls, readClusterConfig, readLiveProcessor, readSecurityConfig, securityConfigSchema, type ClusterConfig, type SecurityConfig } from './config/config.ts';
+import { ClusterNode } from './cluster/cluster-node.ts';
+import { clusterRoutes } from './http/cluster-routes.ts';
+import { BUILTIN_STYLE_IDS } from './live/builtin-processors.ts';
+import { DEFAULT_PROCESSOR_MODULE } from './live/processor.ts';
 import { createSecurityContext, type SecurityContext } from './security/guard.ts';
 
 /** The live frame processor: segmentation + style (LivePipeline), loaded inside each session's worker. */
@@ -31,6 +35,8 @@ export interface ServerOptions {
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Security settings; default: read from DEEPPHOTO_* environment variables (see README: Security). */
   security?: Partial<SecurityConfig>;
+  /** Cluster settings; default: read from DEEPPHOTO_REDIS_URL etc. (none: a single node, no Redis). */
+  cluster?: ClusterConfig | null;
 }
 
 export interface RunningServer {
@@ -39,6 +45,13 @@ export interface RunningServer {
   photo: PhotoContext;
   signaling: SignalingHandle;
   security: SecurityContext;
+  /** Cluster mode only: this node in the cluster. */
+  cluster?: ClusterNode;
+  /**
+   * SIGTERM: in cluster mode, stops taking new rooms, lets calls go on for the grace period, then sends their
+   * participants to other nodes. Single node: nothing to do (close() ends the calls).
+   */
+  drain(): Promise<void>;
   /** Idempotent: closes live sessions (finalizing recordings), then HTTP, then model sessions. */
   close(): Promise<void>;
 }
@@ -54,14 +67,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const config: SecurityConfig = securityConfigSchema.parse({ ...readSecurityConfig(), ...options.security });
   const security = createSecurityContext({ host, config });
   const tls = loadTls(config);
+  const port = options.port ?? 0;
+  const maxSessions = options.maxSessions ?? envInt('DEEPPHOTO_MAX_SESSIONS') ?? 2;
+  const clusterConfig = options.cluster === undefined ? readClusterConfig({ host, port, maxSessions, tls: Boolean(tls) }) : (options.cluster ?? undefined);
+  if (clusterConfig && port === 0) throw new ConfigError('cluster mode needs a fixed PORT (its public URL is registered in Redis)');
+  // Model-free colour effects instead of the real pipeline (tests and demos on small machines).
+  const builtinProcessor = !options.processorModule && readLiveProcessor() === 'builtin';
   const photo = await createPhotoContext({ logger: options.logger, editorThread: true });
   const app = await buildHttpApp({ photo, security, ...(tls ? { https: tls } : {}) });
+  const log = { info: (m: string) => console.log(m), warn: (m: string) => console.warn(m) };
+  let sessionCount = () => 0;
+  const cluster = clusterConfig ? await ClusterNode.connect({ config: clusterConfig, sessions: () => sessionCount(), log }) : undefined;
   const signaling = await attachSignaling(app.server, {
-    knownStyles: () => photo.catalog.ids(),
+    knownStyles: builtinProcessor ? BUILTIN_STYLE_IDS : () => photo.catalog.ids(),
     knownBackground: (id) => photo.backgrounds.exists(id),
-    defaultEffect: { style: photo.catalog.ids()[0] ?? 'none', target: 'background' },
-    maxSessions: options.maxSessions ?? envInt('DEEPPHOTO_MAX_SESSIONS') ?? 2,
-    processorModule: options.processorModule ?? LIVE_PROCESSOR_MODULE,
+    defaultEffect: builtinProcessor ? { style: 'tint-blue', target: 'whole' } : { style: photo.catalog.ids()[0] ?? 'none', target: 'background' },
+    maxSessions,
+    processorModule: options.processorModule ?? (builtinProcessor ? DEFAULT_PROCESSOR_MODULE : LIVE_PROCESSOR_MODULE),
+    // A cluster node says what it does with rooms (placements, moves): the operator reads it across nodes.
+    ...(cluster ? { cluster, adapter: cluster.adapter(), logger: log } : {}),
     ...(options.recordings ? { recordings: options.recordings } : {}),
     security,
     ...options.signaling,
@@ -74,17 +98,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...options.signaling?.peer,
     },
   });
+  sessionCount = () => signaling.sessions.size;
   await app.register(recordingRoutes, { store: signaling.store, security });
+  if (cluster) await app.register(clusterRoutes({ cluster, security }));
   if (options.servePage ?? true) await app.register(webStatic);
   for (const plugin of options.plugins ?? []) await plugin(app);
-  const url = await app.listen({ port: options.port ?? 0, host });
+  const url = await app.listen({ port, host });
+  await cluster?.register();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await signaling.close();
+      await cluster?.close();
       await app.close();
       await photo.close();
     })());
-  return { url, app, photo, signaling, security, close };
+  let draining: Promise<void> | undefined;
+  const drain = () =>
+    (draining ??= (async () => {
+      if (!cluster) return;
+      await cluster.drain(() => signaling.rooms.names(), (room, target) => signaling.moveRoom(room, target));
+      // Let the redirects reach the browsers before close() disconnects them.
+      await new Promise((r) => setTimeout(r, 500));
+    })());
+  return { url, app, photo, signaling, security, ...(cluster ? { cluster } : {}), drain, close };
 }

@@ -49,6 +49,8 @@ export const ERROR_CODES = [
   'forbidden',
   'rate_limited',
   'timeout',
+  /** Cluster: this request belongs on another node; a `redirect` event just before says which (the client follows). */
+  'moved',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -83,7 +83,32 @@ export interface RoomJoinedPayload {
   slots: number;
   /** The others already in the room. */
   participants: ParticipantInfo[];
+  /** Cluster mode only: the node that holds the call and every live node, where to reconnect if it goes away. */
+  cluster?: ClusterInfo;
 }
+
+// ---- cluster (several filter servers) --------------------------------------------------------------------------
+
+export interface ClusterInfo {
+  node: string;
+  /** Public URLs of the live nodes (this one first). */
+  nodes: string[];
+}
+
+/**
+ * A node tells a client to go elsewhere: `placement` (the room lives on, or is placed on, another node: sent just
+ * before a join fails with code `moved`) or `draining` (this node is stopping: leave and join the same room at
+ * `url`). The client reconnects there with its token and joins its room again, with its effect.
+ */
+export const redirectSchema = z
+  .object({
+    url: z.string().url(),
+    room: roomNameSchema,
+    reason: z.enum(['placement', 'draining']),
+    node: z.string().min(1).max(128),
+  })
+  .strict();
+export type RedirectPayload = z.infer<typeof redirectSchema>;
 
 export interface ParticipantLeftPayload {
   id: string;
@@ -151,6 +176,7 @@ export interface ServerToClientEvents {
   'participant.joined': (payload: ParticipantInfo) => void;
   'participant.updated': (payload: ParticipantInfo) => void;
   'participant.left': (payload: ParticipantLeftPayload) => void;
+  redirect: (payload: RedirectPayload) => void;
 }
 
 export interface ClientToServerEvents {

@@ -122,4 +122,26 @@ describe('RoomDirectory', () => {
     expect(onA.ownedRooms()).toEqual(['kept']);
     expect(await onB.owner('lost')).toBe('b');
   });
+
+  it('after Redis restarts empty, the owner writes its rooms and members again on its next refresh; pruneAbsent forgets the absent', async () => {
+    const keys = clusterKeys(`t5-${Date.now()}`);
+    const onA = new RoomDirectory(await client(), keys, 'a', 2000);
+    await onA.claim('kept');
+    await onA.setMember('kept', { id: 'ann/Ann', name: 'Ann', effect: { style: 'tint-red' }, joinedAt: 1 });
+    await redis.stopProcess();
+    await redis.startProcess(); // nothing saved: every key is gone
+    const observer = new RoomDirectory(await client(), keys, 'observer', 2000);
+    expect(await observer.list()).toEqual([]);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const done = await onA.refreshOwned().then(() => true, () => false);
+      if (done) break;
+      await sleep(100);
+    }
+    expect((await observer.list()).map((r) => [r.name, r.owner, r.members.map((m) => m.name)])).toEqual([['kept', 'a', ['Ann']]]);
+    // a member recorded by a dead owner that never came back here is forgotten
+    await observer.setMember('kept', { id: 'gone/Gus', name: 'Gus', effect: {}, joinedAt: 2 });
+    await onA.pruneAbsent('kept');
+    expect((await observer.members('kept')).map((m) => m.name)).toEqual(['Ann']);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const iceServerSchema = z
@@ -115,4 +116,66 @@ export function loadTls(config: SecurityConfig): { cert: Buffer; key: Buffer } |
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+// ---- cluster (several filter servers sharing one Redis) -----------------------------------------------------------
+
+export const clusterConfigSchema = z.object({
+  /** `redis://host:port` (or `rediss://`); its presence is what turns cluster mode on. */
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'DEEPPHOTO_REDIS_URL must start with redis:// or rediss://'),
+  /** Unique per node; default: host name and port. */
+  nodeId: z.string().regex(/^[\w.:-]{1,128}$/, 'DEEPPHOTO_NODE_ID: 1-128 letters, digits, . : _ -'),
+  /** Where browsers reach this node (what a redirect points them to). */
+  publicUrl: z.string().url('DEEPPHOTO_PUBLIC_URL must be a URL such as https://node1.example:8443'),
+  /** Cameras this node filters at once; default: DEEPPHOTO_MAX_SESSIONS. */
+  capacity: z.number().int().positive(),
+  /** After SIGTERM, how long calls go on here before their clients are sent elsewhere. */
+  drainGraceMs: z.number().int().min(0),
+  heartbeatMs: z.number().int().min(100),
+  /** A node (and its rooms) that stops beating is gone after this long. */
+  ttlMs: z.number().int().min(300),
+  /** Redis key prefix: several clusters can share one Redis. */
+  prefix: z.string().regex(/^[\w-]{1,64}$/, 'DEEPPHOTO_CLUSTER_PREFIX: letters, digits, _ -'),
+}).refine((c) => c.ttlMs >= 2 * c.heartbeatMs, 'DEEPPHOTO_CLUSTER_TTL_MS must be at least twice DEEPPHOTO_CLUSTER_HEARTBEAT_MS');
+export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
+
+/**
+ * Cluster settings, or undefined without DEEPPHOTO_REDIS_URL (single node: no Redis connection is attempted).
+ * `listen` is where this process listens, for the defaults of the node id and public URL.
+ */
+export function readClusterConfig(listen: { host: string; port: number; maxSessions: number; tls: boolean }, env: NodeJS.ProcessEnv = process.env): ClusterConfig | undefined {
+  if (!env.DEEPPHOTO_REDIS_URL) return undefined;
+  const scheme = listen.tls ? 'https' : 'http';
+  const host = listen.host === '0.0.0.0' || listen.host === '::' ? hostname() : listen.host;
+  const raw = {
+    redisUrl: env.DEEPPHOTO_REDIS_URL,
+    nodeId: env.DEEPPHOTO_NODE_ID || `${hostname()}:${listen.port}`,
+    publicUrl: env.DEEPPHOTO_PUBLIC_URL || `${scheme}://${host.includes(':') ? `[${host}]` : host}:${listen.port}`,
+    capacity: int(env, 'DEEPPHOTO_CLUSTER_CAPACITY', listen.maxSessions),
+    drainGraceMs: nonNegativeInt(env, 'DEEPPHOTO_DRAIN_GRACE_MS', 30_000),
+    heartbeatMs: int(env, 'DEEPPHOTO_CLUSTER_HEARTBEAT_MS', 1000),
+    ttlMs: int(env, 'DEEPPHOTO_CLUSTER_TTL_MS', 3000),
+    prefix: env.DEEPPHOTO_CLUSTER_PREFIX || 'deepphoto',
+  };
+  const parsed = clusterConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid cluster setting${issue.path.length ? ` (${issue.path.join('.')})` : ''}: ${issue.message}`);
+  }
+  return { ...parsed.data, publicUrl: parsed.data.publicUrl.replace(/\/$/, '') };
+}
+
+function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return v;
+}
+
+/** Which frame processor live sessions run: the real pipeline, or the model-free colour effects (tests, demos). */
+export function readLiveProcessor(env: NodeJS.ProcessEnv = process.env): 'pipeline' | 'builtin' {
+  const value = env.DEEPPHOTO_LIVE_PROCESSOR || 'pipeline';
+  if (value !== 'pipeline' && value !== 'builtin') throw new ConfigError(`DEEPPHOTO_LIVE_PROCESSOR must be "pipeline" or "builtin", got "${value}"`);
+  return value;
 }

@@ -25,6 +25,11 @@ export class RoomRegistry {
     return n;
   }
 
+  /** Names of the rooms with someone in (or joining) them. */
+  names(): string[] {
+    return [...this.rooms.keys()];
+  }
+
   get roomCount(): number {
     return this.rooms.size;
   }

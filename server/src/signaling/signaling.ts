@@ -4,13 +4,14 @@
  * a disconnect closes it.
  */
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions as IoServerOptions, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import {
   clientEventSchemas,
   effectFromId,
   effectIdOf,
   type ClientToServerEvents,
+  type ClusterInfo,
   type ErrorPayload,
   type ServerToClientEvents,
   type Target,
@@ -27,6 +28,8 @@ import { MAX_ICE_CANDIDATES, SIGNALING_RATE_LIMITS, TokenBucket } from '../secur
 import { requireGrant, requireRoom, type AuthContext, type Grant } from '../security/tokens.ts';
 import { RoomRegistry } from '../rooms/room-registry.ts';
 import type { Room, RoomOptions } from '../rooms/room.ts';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
+import type { NodeStatus } from '../cluster/placement.ts';
 
 export interface SignalingOptions {
   /** Style ids a client may ask for (e.g. from the style catalog); anything else is `unknown_style`. */
@@ -57,6 +60,10 @@ export interface SignalingOptions {
   noMediaTimeoutMs?: number;
   /** Room calls (slots per participant etc.). */
   rooms?: Partial<RoomOptions>;
+  /** Cluster mode: where rooms live and who is in them (Redis). Without it every room is on this server. */
+  cluster?: ClusterNode;
+  /** socket.io adapter (cluster mode: the Redis adapter, so that socket.io rooms span the nodes). */
+  adapter?: IoServerOptions['adapter'];
 }
 
 export interface SignalingHandle {
@@ -64,6 +71,11 @@ export interface SignalingHandle {
   sessions: SessionManager;
   store: RecordingStore;
   rooms: RoomRegistry;
+  /**
+   * Drain: tells everyone in `room` to reconnect to `target` (the room is released here already), or, with no
+   * node to go to, that the call is ending.
+   */
+  moveRoom(room: string, target: NodeStatus | undefined): void;
   /** Closes every session (finalizing recordings) and the socket.io server (not the HTTP server). */
   close(): Promise<void>;
 }
@@ -96,7 +108,11 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     cors: options.cors,
     maxHttpBufferSize: 256 * 1024,
     serveClient: false,
+    ...(options.adapter ? { adapter: options.adapter } : {}),
   });
+  const cluster = options.cluster;
+  /** The socket.io room of a call: with the Redis adapter, visible from every node. */
+  const ioRoom = (name: string): string => `room:${name}`;
   if (options.security) io.use(socketGuard(options.security));
 
   /** An effect id (style id, blur, picture) must exist and suit the target; checked before anything changes. */
@@ -145,7 +161,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     };
     let effect: { style: string; target: Target; strength?: number; people?: number[] } = options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' as Target };
     /** Set while this socket is in a room call; its session was created by `room.join`, before the offer. */
-    let membership: { room: Room; id: string } | undefined;
+    let membership: { room: Room; id: string; memberKey: string; name: string } | undefined;
     let answered = false;
 
     function fail(error: unknown, ack: AnyAck): void {
@@ -196,6 +212,8 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       membership = undefined;
       left.room.remove(left.id, reason);
       rooms.collect(left.room);
+      void socket.leave(ioRoom(left.room.name));
+      cluster?.memberLeft(left.room.name, left.memberKey, left.room.empty);
     }
 
     /** Makes `created` this socket's session: its events go to the socket; closing it leaves the room. */
@@ -286,7 +304,10 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
           const next = { ...effect, ...lasting };
           const outcome = session ? await session.update(mine.change) : undefined;
           effect = { ...next, ...(outcome?.people ? { people: outcome.people } : {}) };
-          if (membership) membership.room.effectChanged(membership.id);
+          if (membership) {
+            membership.room.effectChanged(membership.id);
+            cluster?.memberChanged(membership.room.name, { id: membership.memberKey, name: membership.name, effect: { style: effect.style, target: effect.target }, joinedAt: Date.now() });
+          }
           return { ...effect };
         });
         for (const a of mine.acks) a(result);
@@ -304,6 +325,21 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       requireRoom(auth, name);
       const wanted = { ...effect, ...change };
       await checkEffect(wanted.style, wanted.target);
+      // Stable across reconnects (unlike the session id): a participant who comes back replaces their entry.
+      const memberKey = `${auth.identity}/${displayName}`;
+      let clusterInfo: ClusterInfo | undefined;
+      if (cluster) {
+        const placement = await cluster.place(name, rooms.get(name) !== undefined).catch((error: unknown) => {
+          logger.warn(`room ${name}: placement failed: ${(error as Error).message}`);
+          throw new LiveError('busy', 'the cluster directory (Redis) cannot be reached: try again in a few seconds');
+        });
+        if (placement.kind === 'busy') throw new LiveError('busy', placement.reason);
+        if (placement.kind === 'redirect') {
+          socket.emit('redirect', { url: placement.url, room: name, reason: 'placement', node: placement.node });
+          throw new LiveError('moved', `room "${name}" is on node ${placement.node}: reconnect to ${placement.url}`);
+        }
+        clusterInfo = placement.cluster;
+      }
       const room = rooms.reserve(name); // busy when the room is full
       let created: Session;
       try {
@@ -311,18 +347,20 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       } catch (error) {
         room.release();
         rooms.collect(room);
+        if (room.empty) cluster?.memberLeft(name, memberKey, true);
         const e = LiveError.from(error);
         throw e.code === 'busy' ? new LiveError('busy', `the server cannot filter another camera now (${e.message})`) : e;
       }
       if (socket.disconnected || membership || session) {
         room.release();
         rooms.collect(room);
+        if (room.empty) cluster?.memberLeft(name, memberKey, true);
         await created.close('socket gone');
         throw new LiveError('invalid_state', 'socket disconnected or already in a call');
       }
       effect = wanted;
       adopt(created);
-      membership = { room, id: created.id };
+      membership = { room, id: created.id, memberKey, name: displayName };
       const participants = room.add({
         id: created.id,
         name: displayName,
@@ -330,7 +368,9 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
         notify: (event: string, payload: unknown) => (socket.emit as (e: string, p: unknown) => void)(event, payload),
       });
       logger.info(`room ${name}: ${displayName} joined (${room.size}/${room.capacity})`);
-      return { participantId: created.id, room: name, slots: room.capacity - 1, participants };
+      void socket.join(ioRoom(name));
+      cluster?.memberChanged(name, { id: memberKey, name: displayName, effect: { style: wanted.style, target: wanted.target }, joinedAt: Date.now() });
+      return { participantId: created.id, room: name, slots: room.capacity - 1, participants, ...(clusterInfo ? { cluster: clusterInfo } : {}) };
     }));
 
     handle('room.leave', () => serially(async () => {
@@ -369,9 +409,18 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     sessions,
     store,
     rooms,
+    moveRoom(room, target) {
+      if (target) {
+        logger.info(`room ${room}: moving to ${target.id} (${target.url})`);
+        io.to(ioRoom(room)).emit('redirect', { url: target.url, room, reason: 'draining', node: target.id });
+      } else {
+        io.to(ioRoom(room)).emit('error', { code: 'busy', message: 'this server is stopping and no other filter server has room for the call' });
+      }
+    },
     close() {
       closing ??= (async () => {
-        io.disconnectSockets(true);
+        // This server's sockets only: with the Redis adapter, io.disconnectSockets() would close every node's.
+        io.local.disconnectSockets(true);
         await sessions.closeAll();
         // io.close() would also close the HTTP server it is attached to; the caller owns that.
         io.removeAllListeners();

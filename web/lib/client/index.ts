@@ -20,11 +20,13 @@ import { io, type Socket } from 'socket.io-client';
 import type {
   Ack,
   ClientToServerEvents,
+  ClusterInfo,
   ErrorCode,
   ErrorPayload,
   MutePayload,
   ParticipantInfo,
   RecordingReadyPayload,
+  RedirectPayload,
   RoomJoinedPayload,
   ServerToClientEvents,
   SessionUpdatePayload,
@@ -33,7 +35,8 @@ import type {
 import { bitrateForSize, withVp8Bitrate } from '../sdp.ts';
 import { TypedEmitter } from './emitter.ts';
 
-export type ClientState = 'idle' | 'connecting' | 'joining' | 'negotiating' | 'live' | 'closed' | 'failed';
+/** `reconnecting`: in a cluster, moving the call to another node (drain, or its node went away). */
+export type ClientState = 'idle' | 'connecting' | 'joining' | 'negotiating' | 'live' | 'reconnecting' | 'closed' | 'failed';
 
 export interface Participant extends ParticipantInfo {
   /** Filled once the participant's slot is known; the same tracks stay until they leave. */
@@ -91,6 +94,8 @@ export type DeepPhotoEvents = {
   /** Errors not tied to a call of this API (e.g. the session failed on the server, media connection failed). */
   error: [DeepPhotoError];
   'recording.ready': [RecordingReadyPayload];
+  /** The call moved to another node of a cluster (joined again there, same room, same effect). */
+  moved: [{ from: string | undefined; to: string | undefined; reason: 'draining' | 'failover'; ms: number }];
 };
 
 export interface DeepPhotoClientOptions {
@@ -113,7 +118,12 @@ export interface DeepPhotoClientOptions {
   statsIntervalMs?: number;
   /** Extra socket.io options (e.g. `auth` for a token). */
   socketOptions?: Record<string, unknown>;
+  /** Cluster: how long to keep trying other nodes after the call's node went away. */
+  reconnectTimeoutMs?: number;
 }
+
+/** Redirects one join may follow (room placed elsewhere, then moved once more while we were on our way). */
+const MAX_REDIRECTS = 4;
 
 /** An effect change: style / target / strength, an effect object, or a person selection (see the protocol). */
 export type Effect = Partial<Pick<SessionUpdatePayload, 'style' | 'target' | 'strength' | 'effect' | 'people' | 'pick'>>;
@@ -136,6 +146,15 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
   /** Errors a failed ack reported recently: the server's matching `error` event is not reported twice. */
   private readonly ackErrors = new Set<string>();
   private readonly options: Required<Omit<DeepPhotoClientOptions, 'url' | 'iceServers' | 'iceTransportPolicy' | 'socketOptions' | 'token'>> & DeepPhotoClientOptions;
+  /** The server this client talks to now: `options.url` at first, another node after a redirect or a move. */
+  private baseUrl: string | undefined;
+  /** What `join()` asked for (effect kept up to date): a move joins the same room again with it. */
+  private joinRequest: { room: string; name: string; camera: MediaStream; effect: { style?: string; target?: SessionUpdatePayload['target'] } } | undefined;
+  /** The last `redirect` a node sent (placement): the `moved` refusal that follows is answered by going there. */
+  private pendingRedirect: RedirectPayload | undefined;
+  private recovering = false;
+  /** Cluster mode: the call's node and the other live nodes (from the join). */
+  cluster: ClusterInfo | undefined;
   readonly participants = new Map<string, Participant>();
   /** This client's participant id (its server session id) once joined. */
   selfId: string | undefined;
@@ -146,7 +165,13 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
 
   constructor(options: DeepPhotoClientOptions = {}) {
     super();
-    this.options = { path: '/socket.io', ackTimeoutMs: 15_000, statsIntervalMs: 1000, ...options };
+    this.options = { path: '/socket.io', ackTimeoutMs: 15_000, statsIntervalMs: 1000, reconnectTimeoutMs: 30_000, ...options };
+    this.baseUrl = options.url;
+  }
+
+  /** The server (node) this client is connected to or will connect to. */
+  get serverUrl(): string | undefined {
+    return this.baseUrl;
   }
 
   /** The media connection while there is one (for diagnostics, e.g. `getStats()`). */
@@ -164,7 +189,7 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     const { token } = this.options;
     if (typeof token === 'string') return token;
     if (token) return token();
-    const response = await fetch(`${this.options.url ?? ''}/api/token`, { cache: 'no-store' });
+    const response = await fetch(`${this.baseUrl ?? ''}/api/token`, { cache: 'no-store' });
     if (!response.ok) throw new DeepPhotoError('unauthorized', `no access token (the server answered ${response.status}): use a join link`);
     return ((await response.json()) as { token: string }).token;
   }
@@ -172,7 +197,7 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
   /** STUN/TURN servers the server wants this browser to use (none when it has none or cannot be asked). */
   private async serverIceServers(): Promise<RTCIceServer[]> {
     try {
-      const response = await fetch(`${this.options.url ?? ''}/api/ice-servers`, { headers: { authorization: `Bearer ${await this.accessToken()}` }, cache: 'no-store' });
+      const response = await fetch(`${this.baseUrl ?? ''}/api/ice-servers`, { headers: { authorization: `Bearer ${await this.accessToken()}` }, cache: 'no-store' });
       if (!response.ok) return [];
       return ((await response.json()) as { iceServers?: RTCIceServer[] }).iceServers ?? [];
     } catch {
@@ -188,7 +213,7 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     // long-polling remains the fallback where WebSockets are blocked.
     const auth = (cb: (data: object) => void) => void this.accessToken().then((token) => cb({ token }), () => cb({}));
     const socketOptions = { path: this.options.path, transports: ['websocket', 'polling'], tryAllTransports: true, reconnection: false, timeout: 5000, auth, ...this.options.socketOptions };
-    const socket: ClientSocket = this.options.url ? io(this.options.url, socketOptions) : io(socketOptions);
+    const socket: ClientSocket = this.baseUrl ? io(this.baseUrl, socketOptions) : io(socketOptions);
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
@@ -199,7 +224,7 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
       });
     }).catch((error: unknown) => {
       this.dropSocket();
-      this.setState('failed');
+      if (!this.recovering) this.setState('failed');
       throw error;
     });
     socket.on('ice', ({ candidate }) => {
@@ -210,6 +235,10 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     socket.on('participant.joined', (p) => this.onJoined(p));
     socket.on('participant.updated', (p) => this.onUpdated(p));
     socket.on('participant.left', (p) => this.onLeft(p.id, p.reason));
+    socket.on('redirect', (r) => {
+      if (r.reason === 'placement') this.pendingRedirect = r;
+      else if (r.room === this.room) void this.recover('draining', r.url);
+    });
     // The server emits `error` for a failed request too, just before its failed ack: report only errors no ack
     // claims within a moment (e.g. the session failed), so that one cause gives one error.
     socket.on('error', (e: ErrorPayload) => {
@@ -220,6 +249,8 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     });
     socket.on('disconnect', () => {
       if (this.state === 'closed') return;
+      // In a cluster, a node that goes away (crash, kill) is not the end of the call: another node takes it.
+      if (this.cluster && this.joinRequest) return void this.recover('failover');
       this.closePeer();
       this.setState('failed');
       this.emit('error', new DeepPhotoError('network', 'lost the connection to the server'));
@@ -231,16 +262,78 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
    * others already there once the media is negotiated. A full room or server rejects with code `busy`.
    */
   async join(room: string, options: { name: string; camera: MediaStream; effect?: Effect }): Promise<RoomJoinedPayload> {
-    await this.connect();
-    this.setState('joining');
-    const joined = await this.request('room.join', { room, name: options.name, ...options.effect });
-    this.room = joined.room;
-    this.selfId = joined.participantId;
-    for (const p of joined.participants) this.participants.set(p.id, { ...p });
-    await this.negotiate(options.camera, joined.slots);
-    // slots of those already present are known now that the transceivers exist
-    for (const p of this.participants.values()) this.attachSlot(p);
-    return joined;
+    const { style, target } = options.effect ?? {};
+    this.joinRequest = { room, name: options.name, camera: options.camera, effect: { ...(style !== undefined ? { style } : {}), ...(target !== undefined ? { target } : {}) } };
+    return this.joinFollowingRedirects(options.effect);
+  }
+
+  /** Joins at the current server; a cluster node that says the room is elsewhere (`moved`) is left for that one. */
+  private async joinFollowingRedirects(effect: Effect | undefined): Promise<RoomJoinedPayload> {
+    const request = this.joinRequest!;
+    for (let hop = 0; ; hop++) {
+      await this.connect();
+      this.setState('joining');
+      this.pendingRedirect = undefined;
+      let joined: RoomJoinedPayload;
+      try {
+        joined = await this.request('room.join', { room: request.room, name: request.name, ...effect });
+      } catch (error) {
+        const redirect = this.pendingRedirect as RedirectPayload | undefined;
+        if (!(error instanceof DeepPhotoError && error.code === 'moved' && redirect && hop < MAX_REDIRECTS)) throw error;
+        this.dropSocket();
+        this.baseUrl = redirect.url;
+        continue;
+      }
+      this.room = joined.room;
+      this.selfId = joined.participantId;
+      this.cluster = joined.cluster;
+      for (const p of joined.participants) this.participants.set(p.id, { ...p });
+      await this.negotiate(request.camera, joined.slots);
+      // slots of those already present are known now that the transceivers exist
+      for (const p of this.participants.values()) this.attachSlot(p);
+      return joined;
+    }
+  }
+
+  /**
+   * Cluster: joins the same room again, with the same camera and effect, on another node: the one a draining node
+   * names, else (its node went away) each live node the last join listed, then the first address, until one takes
+   * the call or `reconnectTimeoutMs` passes. The page keeps running; tiles come back through `track.added`.
+   */
+  private async recover(reason: 'draining' | 'failover', target?: string): Promise<void> {
+    if (this.recovering || !this.joinRequest || this.state === 'closed') return;
+    this.recovering = true;
+    const started = Date.now();
+    const from = this.baseUrl;
+    this.closePeer();
+    this.dropSocket();
+    this.setState('reconnecting');
+    const lost = reason === 'failover' ? from : undefined;
+    const candidates = [...new Set([target, ...(this.cluster?.nodes ?? []).filter((u) => u !== lost), this.options.url, lost].filter((u): u is string => u !== undefined))];
+    const effect = this.joinRequest.effect;
+    let lastError: unknown;
+    try {
+      while (Date.now() - started < this.options.reconnectTimeoutMs) {
+        for (const url of candidates) {
+          if ((this.state as ClientState) === 'closed') return;
+          this.baseUrl = url;
+          try {
+            await this.joinFollowingRedirects(effect);
+            this.emit('moved', { from, to: this.baseUrl, reason, ms: Date.now() - started });
+            return;
+          } catch (error) {
+            lastError = error;
+            this.closePeer();
+            this.dropSocket();
+          }
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      this.setState('failed');
+      this.emit('error', new DeepPhotoError('network', `lost the connection to the server and no other node took the call (${(lastError as Error | undefined)?.message ?? 'no node'})`));
+    } finally {
+      this.recovering = false;
+    }
   }
 
   /** A one-person session: the camera goes to the server and comes back filtered. Resolves with that track. */
@@ -256,6 +349,8 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
   /** Changes this client's own style and/or target; resolves once frames carry the new effect. */
   async setEffect(change: Effect): Promise<{ style: string; target: string; strength?: number; people?: number[] }> {
     const { ok: _ok, ...effect } = await this.request('session.update', change as SessionUpdatePayload);
+    // A move to another node joins with the effect in use now.
+    if (this.joinRequest) this.joinRequest.effect = { style: effect.style, target: effect.target as SessionUpdatePayload['target'] };
     return effect;
   }
 
@@ -322,9 +417,19 @@ export class DeepPhotoClient extends TypedEmitter<DeepPhotoEvents> {
     const socket = this.socket;
     if (!socket?.connected) return Promise.reject(new DeepPhotoError('network', 'not connected to the server'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DeepPhotoError('network', `no answer to ${event} in ${this.options.ackTimeoutMs} ms`)), this.options.ackTimeoutMs);
+      // A socket that drops before the answer fails the request now, not after the ack timeout.
+      const onDisconnect = () => {
+        clearTimeout(timer);
+        reject(new DeepPhotoError('network', `the connection closed before the answer to ${event}`));
+      };
+      const timer = setTimeout(() => {
+        socket.off('disconnect', onDisconnect);
+        reject(new DeepPhotoError('network', `no answer to ${event} in ${this.options.ackTimeoutMs} ms`));
+      }, this.options.ackTimeoutMs);
+      socket.once('disconnect', onDisconnect);
       (socket.emit as (e: string, p: unknown, cb: (r: Result) => void) => void)(event, payload, (result: Result) => {
         clearTimeout(timer);
+        socket.off('disconnect', onDisconnect);
         const r = result as Ack<object>;
         if (r.ok) return resolve(result as Extract<Result, { ok: true }>);
         const { code, message } = (r as { error: ErrorPayload }).error;
