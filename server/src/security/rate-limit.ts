@@ -35,13 +35,17 @@ export const SIGNALING_RATE_LIMITS: Record<'offer' | 'ice' | 'session.update' | 
   offer: { capacity: 3, perSecond: 0.2 },
   /** room.join / room.leave / media.mute: a join starts a session like an offer, but a call may rejoin and mute often. */
   room: { capacity: 10, perSecond: 1 },
-  ice: { capacity: 40, perSecond: 10 },
+  ice: { capacity: 120, perSecond: 10 },
   'session.update': { capacity: 10, perSecond: 3 },
   recording: { capacity: 4, perSecond: 0.5 },
 };
 
-/** Remote candidates one session accepts; a browser sends a handful (one per interface and protocol). */
-export const MAX_ICE_CANDIDATES = 32;
+/**
+ * Remote candidates one session accepts. A browser sends a handful per transport (interface x protocol), and a room
+ * call's offer has eight media sections which Chromium gathers for before the answer's BUNDLE: over 32 were seen
+ * (the cluster test), so the limit leaves room for that and still bounds a hostile peer.
+ */
+export const MAX_ICE_CANDIDATES = 128;
 
 /**
  * Incoming media budget per one-second window: packets beyond `maxBitsPerSecond` are dropped (the sender's
