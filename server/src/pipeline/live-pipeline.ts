@@ -518,6 +518,7 @@ export class LivePipeline {
     void this.currentFrame.finally(() => {
       stylizer?.close?.();
       renderer?.close?.();
+      this.segmenter.close();
       this.upMask.close();
       this.upStyled.close();
     });

@@ -1,5 +1,6 @@
 import type { LoadedModel } from '../runtime/onnx.ts';
 import { createMask, type Mask, type RgbImage } from './image.ts';
+import { NativeScalerCache } from './native-scale.ts';
 import { ResamplerCache } from './resample.ts';
 
 export interface SegmenterOptions {
@@ -22,6 +23,9 @@ export class Segmenter {
   private readonly flipped: Float32Array;
   private readonly mask: Mask;
   private readonly resamplers = new ResamplerCache();
+  /** Live frames (already at the working size) are only stretched up to the model: natively, then normalised. */
+  private readonly stretch = new NativeScalerCache();
+  private stretched = new Uint8Array(0);
 
   constructor(
     private readonly model: LoadedModel,
@@ -40,12 +44,25 @@ export class Segmenter {
     return this.model.entry.id;
   }
 
+  /** Frees the native scaling context (idempotent); the model belongs to its runtime. */
+  close(): void {
+    this.stretch.close();
+  }
+
   /** The returned mask is owned by the Segmenter and overwritten by the next call. */
   async segment(image: RgbImage): Promise<Mask> {
     const { scale, offset } = this.model.entry.normalization;
-    this.resamplers
-      .get({ srcWidth: image.width, srcHeight: image.height, dstWidth: this.width, dstHeight: this.height, channels: 3 })
-      .resize(image.data, 'HWC', this.input, 'HWC', scale, offset);
+    if (image.width <= this.width && image.height <= this.height) {
+      if (this.stretched.length !== this.input.length) this.stretched = new Uint8Array(this.input.length);
+      this.stretch.get({ srcWidth: image.width, srcHeight: image.height, dstWidth: this.width, dstHeight: this.height, format: 'rgb24' }).scale(image.data, this.stretched);
+      const input = this.input;
+      const stretched = this.stretched;
+      for (let i = 0; i < input.length; i++) input[i] = stretched[i]! * scale + offset;
+    } else
+      // Photos (larger than the model): the area-averaging JavaScript resampler, which does not alias.
+      this.resamplers
+        .get({ srcWidth: image.width, srcHeight: image.height, dstWidth: this.width, dstHeight: this.height, channels: 3 })
+        .resize(image.data, 'HWC', this.input, 'HWC', scale, offset);
     const dims = [1, this.height, this.width, 3];
     const { data } = await this.model.run(this.input, dims);
     this.mask.data.set(data.subarray(0, this.mask.data.length));
