@@ -46,8 +46,12 @@ export const modelEntrySchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
   /** `style_predict` / `style_transfer`: the two halves of the arbitrary-style network (any picture as a style). */
   task: z.enum(['segmentation', 'style', 'style_predict', 'style_transfer', 'detection']),
-  /** Style models only: `live` nets run in real time on CPU; `quality` are the teachers. */
-  tier: z.enum(['live', 'quality']).optional(),
+  /**
+   * Style models only: `live` nets run in real time on CPU; `quality` are the teachers; `live-int8` are int8 (QDQ)
+   * copies of live nets (`npm run models:quantize`), measured by eval:style / bench:int8 but not served until the
+   * product chooses to (the catalog skips them).
+   */
+  tier: z.enum(['live', 'quality', 'live-int8']).optional(),
   /** For distilled nets: the teacher they imitate. */
   teacher: z.string().optional(),
   title: z.string(),

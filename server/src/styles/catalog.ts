@@ -57,6 +57,8 @@ export class StyleCatalog {
     const looks = new Map<string, StyleLook>();
     const unavailable = new Map<string, string>();
     for (const entry of modelsByTask('style')) {
+      // int8 copies of the light nets are candidates under measurement (issue 14), not a tier the product serves.
+      if (entry.tier === 'live-int8') continue;
       try {
         await resolveModelPath(entry, options);
       } catch (error) {

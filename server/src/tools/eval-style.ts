@@ -8,7 +8,7 @@
  * `DEEPPHOTO_SHARED` or ../shared), teachers resolved cache -> mirror -> origin like everywhere else (the mirror
  * defaults to <shared>/models when DEEPPHOTO_MODELS_MIRROR is unset).
  *
- * Subjects: every live (distilled) style net in the manifest, against its teacher; plus the arbitrary-style
+ * Subjects: every live (distilled) style net in the manifest, and its int8 copy if any, against its teacher; plus the arbitrary-style
  * network (int8 transfer vs its f16 original), reported as skipped with the reason while it is not in the manifest
  * or has no runner here.
  */
@@ -50,7 +50,7 @@ interface Subject {
 
 function lightNetSubjects(): Subject[] {
   return modelsByTask('style')
-    .filter((m) => m.tier === 'live' && m.teacher)
+    .filter((m) => (m.tier === 'live' || m.tier === 'live-int8') && m.teacher)
     .map((m) => ({ id: m.id, teacherId: m.teacher!, unavailable: () => (findModel(m.teacher!) ? null : `teacher "${m.teacher}" is not in the manifest`) }));
 }
 
