@@ -4,11 +4,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { ERROR_CODES, type ErrorCode } from '@deepphoto/shared';
-import { LiveError } from './errors.ts';
+import { DeepPhotoError, isErrorCode } from '../core/errors.ts';
 import type { FrameProcessor, UpdateResult } from './processor.ts';
 
-const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
 import type { EncodedOutput, FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
 
 export type { EncodedOutput };
@@ -136,7 +134,7 @@ export class FrameWorker extends EventEmitter<FrameWorkerEvents> {
       case 'updated': {
         const u = this.updates.get(message.id);
         this.updates.delete(message.id);
-        if (message.error) u?.reject(message.code && isErrorCode(message.code) ? new LiveError(message.code, message.error) : new Error(message.error));
+        if (message.error) u?.reject(message.code && isErrorCode(message.code) ? new DeepPhotoError(message.code, message.error) : new Error(message.error));
         else u?.resolve(message.result);
         break;
       }

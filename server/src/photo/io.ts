@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { RgbImage } from '../pipeline/image.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 
 /** Limits on what a still photo may be; both bytes and pixels are bounded (a small PNG can decode to gigapixels). */
 export interface PhotoLimits {
@@ -15,13 +16,13 @@ export const DEFAULT_PHOTO_LIMITS: PhotoLimits = {
 export type PhotoErrorCode = 'too_large' | 'not_an_image';
 
 /** A photo we refuse, with the HTTP-visible reason. */
-export class PhotoInputError extends Error {
-  override readonly name = 'PhotoInputError';
+export class PhotoInputError extends DeepPhotoError {
   constructor(
-    readonly code: PhotoErrorCode,
+    override readonly code: PhotoErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
+    this.name = 'PhotoInputError';
   }
 }
 

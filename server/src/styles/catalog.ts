@@ -1,4 +1,5 @@
 import { modelsByTask, resolveModelPath, type ModelEntry, type ResolveOptions } from '@deepphoto/models';
+import { DeepPhotoError } from '../core/errors.ts';
 import { builtinArbitraryLooks } from './builtin-looks.ts';
 import { UserStyleStore } from './user-styles.ts';
 
@@ -28,13 +29,14 @@ export interface ArbitraryNetworks {
 const ARBITRARY_TRANSFER_IDS = ['arbitrary-transfer-f16', 'arbitrary-transfer-int8'];
 const ARBITRARY_PREDICT_ID = 'arbitrary-predict';
 
-export class UnknownStyleError extends Error {
-  override readonly name = 'UnknownStyleError';
+/** Wire code `unknown_style` (HTTP 404). */
+export class UnknownStyleError extends DeepPhotoError {
   constructor(
     readonly styleId: string,
     known: readonly string[],
   ) {
-    super(`unknown style "${styleId}"; available: ${known.join(', ') || 'none'}`);
+    super('unknown_style', `unknown style "${styleId}"; available: ${known.join(', ') || 'none'}`);
+    this.name = 'UnknownStyleError';
   }
 }
 
