@@ -7,12 +7,6 @@ export interface WorkerInit {
   encoder: Partial<EncoderOptions>;
 }
 
-export type ToWorker =
-  | { type: 'frame'; data: ArrayBuffer; rtpTimestamp: number; timestampMs: number; receivedAt: number; keyframe: boolean }
-  | { type: 'keyframe' }
-  | { type: 'update'; id: number; change: Partial<ProcessorOptions> }
-  | { type: 'close' };
-
 export interface StageTimings extends FrameTimings {
   decodeMs: number;
   processMs: number;
@@ -31,10 +25,14 @@ export interface EncodedOutput {
   dropped: number;
 }
 
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'init-error'; message: string }
-  | ({ type: 'encoded'; data: ArrayBuffer } & Omit<EncodedOutput, 'data'>)
-  | { type: 'updated'; id: number; error?: string; code?: string; result?: UpdateResult }
-  | { type: 'frame-error'; message: string }
-  | { type: 'closed' };
+/** What the session's frame worker speaks over core/worker.ts. */
+export interface FrameWorkerProtocol {
+  init: WorkerInit;
+  /** Resolves once the processor uses the new options (make-before-break). */
+  request: { type: 'update'; change: Partial<ProcessorOptions> };
+  reply: UpdateResult | undefined;
+  message:
+    | { type: 'frame'; data: ArrayBuffer; rtpTimestamp: number; timestampMs: number; receivedAt: number; keyframe: boolean }
+    | { type: 'keyframe' };
+  event: ({ type: 'encoded'; data: ArrayBuffer } & Omit<EncodedOutput, 'data'>) | { type: 'frame-error'; message: string };
+}
