@@ -22,7 +22,8 @@ export const HTTP_STATUS_OF: Readonly<Record<ErrorCode, number>> = Object.freeze
   unauthorized: 401,
   forbidden: 403,
   rate_limited: 429,
-  timeout: 408,
+  // server-side: a thread or a peer did not answer in time (the client's request itself was fine)
+  timeout: 503,
 });
 
 export function isErrorCode(code: unknown): code is ErrorCode {
