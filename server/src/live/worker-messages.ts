@@ -1,16 +1,11 @@
+import type { SessionTimings } from '@deepphoto/shared';
 import type { EncoderOptions } from './codec/types.ts';
-import type { FrameTimings, ProcessorOptions, UpdateResult } from './processor.ts';
+import type { ProcessorOptions, UpdateResult } from './processor.ts';
 
 export interface WorkerInit {
   processorModule: string;
   processor: ProcessorOptions;
   encoder: Partial<EncoderOptions>;
-}
-
-export interface StageTimings extends FrameTimings {
-  decodeMs: number;
-  processMs: number;
-  encodeMs: number;
 }
 
 /** One processed, encoded frame as the session receives it. */
@@ -21,7 +16,8 @@ export interface EncodedOutput {
   receivedAt: number;
   width: number;
   height: number;
-  timings: StageTimings;
+  /** The processor's stages plus decode, process and encode in the worker. */
+  timings: SessionTimings;
   dropped: number;
 }
 

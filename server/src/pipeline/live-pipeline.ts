@@ -15,6 +15,7 @@ import { sharedRgbImage, ThreadedStylizer } from './style-thread.ts';
 import { Stylizer, workingSize } from './stylize.ts';
 import { DEFAULT_TEMPORAL, TemporalBlender, type TemporalOptions } from './temporal.ts';
 import { ArbitraryStylizer } from './arbitrary-style.ts';
+import type { FrameTimings } from './processor.ts';
 
 /** What the live pipeline needs of a style stage: the in-thread Stylizer or the ThreadedStylizer. */
 interface StyleStage {
@@ -27,17 +28,8 @@ interface StyleStage {
   close?(): void;
 }
 
-export interface FrameTimings {
-  segmentMs: number;
-  styleMs: number;
-  /** Person selection (detection on its frames, tracking, split); absent for other targets. */
-  peopleMs?: number;
-  smoothMs: number;
-  compositeMs: number;
-  /** Temporal blending of the styled picture (temporal.ts); absent where the stage did not run. */
-  temporalMs?: number;
-  totalMs: number;
-}
+/** `Stage -> ms` of one frame (the shared type): peopleMs (person selection) and temporalMs only where they ran. */
+export type { FrameTimings };
 
 export interface LivePipelineOptions {
   /** The effect id: a style id (`candy`), `blur-light` / `blur-strong`, `bg-<picture>` or `none`. */

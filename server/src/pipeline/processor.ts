@@ -6,11 +6,11 @@
  * Processors run inside a session's worker thread, so the live layer chooses them by *module*: a module whose
  * `createProcessor` export is a `ProcessorFactory` (see `live/processor.ts` for the module the live path loads).
  */
-import type { PickPayload, Target } from '@deepphoto/shared';
+import { PROCESSOR_STAGES, zeroTimings, type PickPayload, type ProcessorTimings, type Target } from '@deepphoto/shared';
 import type { RgbImage } from './image.ts';
-import type { FrameTimings } from './live-pipeline.ts';
 
-export type { FrameTimings };
+/** What a processor reports per frame: the shared `Stage -> ms` type (segment, style, smooth, composite, total). */
+export type FrameTimings = ProcessorTimings;
 
 export interface ProcessorOptions {
   style: string;
@@ -42,4 +42,4 @@ export interface ProcessorModule {
   createProcessor: ProcessorFactory;
 }
 
-export const ZERO_TIMINGS: Readonly<FrameTimings> = Object.freeze({ segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 });
+export const ZERO_TIMINGS: Readonly<FrameTimings> = Object.freeze(zeroTimings(PROCESSOR_STAGES));
