@@ -10,7 +10,7 @@ import { recordingRoutes } from './live/recording-routes.ts';
 import type { RecordingStoreOptions } from './live/recording-store.ts';
 import { attachSignaling, type SignalingHandle, type SignalingOptions } from './signaling/signaling.ts';
 import type { Logger } from './runtime/onnx.ts';
-import { loadTls, readSecurityConfig, securityConfigSchema, type SecurityConfig } from './config/config.ts';
+import { loadTls, readConfig, securityConfigSchema, type Config, type SecurityConfig } from './config/config.ts';
 import { createSecurityContext, type SecurityContext } from './security/guard.ts';
 
 /** The live frame processor: segmentation + style (LivePipeline), loaded inside each session's worker. */
@@ -31,6 +31,8 @@ export interface ServerOptions {
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Security settings; default: read from DEEPPHOTO_* environment variables (see README: Security). */
   security?: Partial<SecurityConfig>;
+  /** Every setting (main.ts reads it once); default: read from the environment now (see README: Configuration). */
+  config?: Config;
 }
 
 export interface RunningServer {
@@ -43,25 +45,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function envInt(name: string): number | undefined {
-  const v = Number(process.env[name]);
-  return Number.isInteger(v) && v > 0 ? v : undefined;
-}
-
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   // Validate before anything heavy starts: a bad setting or a missing secret stops here with a clear message.
-  const config: SecurityConfig = securityConfigSchema.parse({ ...readSecurityConfig(), ...options.security });
+  const settings = options.config ?? readConfig();
+  const config: SecurityConfig = securityConfigSchema.parse({ ...settings.security, ...options.security });
   const security = createSecurityContext({ host, config });
   const tls = loadTls(config);
-  const photo = await createPhotoContext({ logger: options.logger, editorThread: true });
+  const photo = await createPhotoContext({ logger: options.logger, editorThread: true, config: settings });
   const app = await buildHttpApp({ photo, security, ...(tls ? { https: tls } : {}) });
   const signaling = await attachSignaling(app.server, {
     knownStyles: () => photo.catalog.ids(),
     knownBackground: (id) => photo.backgrounds.exists(id),
     defaultEffect: { style: photo.catalog.ids()[0] ?? 'none', target: 'background' },
-    maxSessions: options.maxSessions ?? envInt('DEEPPHOTO_MAX_SESSIONS') ?? 2,
+    maxSessions: options.maxSessions ?? settings.server.maxSessions,
     processorModule: options.processorModule ?? LIVE_PROCESSOR_MODULE,
+    processorConfig: settings,
     ...(options.recordings ? { recordings: options.recordings } : {}),
     security,
     ...options.signaling,
@@ -75,7 +74,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
   });
   await app.register(recordingRoutes, { store: signaling.store, security });
-  if (options.servePage ?? true) await app.register(webStatic);
+  if (options.servePage ?? true) await app.register(webStatic, settings.paths.webDir ? { dir: settings.paths.webDir } : {});
   for (const plugin of options.plugins ?? []) await plugin(app);
   const url = await app.listen({ port: options.port ?? 0, host });
 

@@ -75,7 +75,7 @@ describe('fault containment', () => {
   });
 
   it('a crashed style thread fails its stage, not the process', async () => {
-    const stylizer = await ThreadedStylizer.start('light-mosaic', 1, undefined, { faultInjection: true });
+    const stylizer = await ThreadedStylizer.start('light-mosaic', { threads: 1 }, undefined, { faultInjection: true });
     const before = liveStyleThreads();
     const input = sharedRgbImage(64, 48);
     const output = sharedRgbImage(64, 48);

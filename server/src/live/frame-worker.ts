@@ -117,7 +117,7 @@ await serveThread<FrameWorkerProtocol>(async (thread) => {
   const { init } = thread;
   const mod = (await import(init.processorModule)) as ProcessorModule;
   if (typeof mod.createProcessor !== 'function') throw new TypeError(`${init.processorModule} does not export createProcessor`);
-  processor = await mod.createProcessor(init.processor);
+  processor = await mod.createProcessor(init.processor, init.config);
   decoder = createVp8Decoder();
   encoder = createVp8Encoder(init.encoder);
   return {

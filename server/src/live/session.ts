@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorPayload, IcePayload, RecordingReadyPayload, StatsPayload, Target } from '@deepphoto/shared';
 import type { EncoderOptions } from './codec/types.ts';
+import type { ProcessingConfig } from '../config/config.ts';
 import { DeepPhotoError } from '../core/errors.ts';
 import { FrameWorker, type EncodedOutput } from './frame-worker-client.ts';
 import { LivePeer, type IncomingFrame, type LivePeerOptions } from './peer.ts';
@@ -17,6 +18,8 @@ import { vp8KeyframeSize } from './vp8-rtp.ts';
 export interface SessionOptions {
   id: string;
   processorModule: string;
+  /** The server's processing settings, handed to the processor in the worker (config/config.ts). */
+  processorConfig?: ProcessingConfig;
   effect: { style: string; target: Target; people?: number[] };
   workingWidth?: number;
   encoder?: Partial<EncoderOptions>;
@@ -118,9 +121,9 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** A frame worker for these options, started ahead of any session (a warm spare, see SessionManager). */
-  static startWorker(options: Pick<SessionOptions, 'processorModule' | 'effect' | 'workingWidth' | 'encoder'>): Promise<FrameWorker> {
+  static startWorker(options: Pick<SessionOptions, 'processorModule' | 'processorConfig' | 'effect' | 'workingWidth' | 'encoder'>): Promise<FrameWorker> {
     const processor: ProcessorOptions = { ...options.effect, workingWidth: options.workingWidth };
-    return FrameWorker.start({ processorModule: options.processorModule, processor, encoder: options.encoder ?? {} });
+    return FrameWorker.start({ processorModule: options.processorModule, processor, encoder: options.encoder ?? {}, ...(options.processorConfig ? { config: options.processorConfig } : {}) });
   }
 
   /** A session on an already started worker (whose effect is `spareEffect`), switched to `options.effect`. */

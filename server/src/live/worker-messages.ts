@@ -1,4 +1,5 @@
 import type { SessionTimings } from '@deepphoto/shared';
+import type { ProcessingConfig } from '../config/config.ts';
 import type { EncoderOptions } from './codec/types.ts';
 import type { ProcessorOptions, UpdateResult } from './processor.ts';
 
@@ -6,6 +7,8 @@ export interface WorkerInit {
   processorModule: string;
   processor: ProcessorOptions;
   encoder: Partial<EncoderOptions>;
+  /** Handed to the processor module's createProcessor (the worker never reads the environment). */
+  config?: ProcessingConfig;
 }
 
 /** One processed, encoded frame as the session receives it. */

@@ -7,8 +7,8 @@ import { createPhotoContext } from '../context.ts';
 import { serveThread, Transfer } from '../core/worker.ts';
 import type { EditorProtocol } from './worker-editor.ts';
 
-await serveThread<EditorProtocol>(async () => {
-  const context = await createPhotoContext({ logger: { info: () => {}, warn: () => {} } });
+await serveThread<EditorProtocol>(async ({ init }) => {
+  const context = await createPhotoContext({ logger: { info: () => {}, warn: () => {} }, config: init.config });
   // Loaded up front so that a style made from an uploaded picture is ready within a second, not after a model load.
   const arbitrary = context.catalog.arbitrary;
   if (arbitrary) {

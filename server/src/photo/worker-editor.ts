@@ -3,13 +3,15 @@
  * never blocks its event loop. Pixels go over by transfer (the caller's copy stays untouched), results come back
  * by transfer. One thread: photos are edited one at a time, in order.
  */
+import { readPathsConfig, readRuntimeConfig } from '../config/config.ts';
+import type { PhotoConfig } from '../context.ts';
 import { WorkerThread } from '../core/worker.ts';
 import type { RgbImage } from '../pipeline/image.ts';
 import type { PhotoEditing, PhotoEditOptions, PhotoEditResult, PhotoEditTimings, PhotoEffect } from './editor.ts';
 
 /** What the photo editor's thread speaks over core/worker.ts. */
 export interface EditorProtocol {
-  init: Record<string, never>;
+  init: { config: PhotoConfig };
   request:
     | { type: 'edit'; pixels: ArrayBuffer; width: number; height: number; effect: PhotoEffect; options: Partial<PhotoEditOptions> }
     | { type: 'style-vector'; pixels: ArrayBuffer; width: number; height: number };
@@ -23,6 +25,8 @@ const ENTRY = new URL('./editor-worker.ts', import.meta.url);
 export const DEFAULT_EDIT_TIMEOUT_MS = 120_000;
 
 export interface WorkerPhotoEditorOptions {
+  /** The thread's settings (ORT, folders); default: every default. */
+  config?: PhotoConfig;
   editTimeoutMs?: number;
   log?: (message: string) => void;
   /** Let injectCrash() crash the thread (tests of fault containment). */
@@ -58,7 +62,7 @@ export class WorkerPhotoEditor implements PhotoEditing {
     return WorkerThread.start<EditorProtocol>({
       name: NAME,
       entry: ENTRY,
-      init: {},
+      init: { config: this.options.config ?? { runtime: readRuntimeConfig({}), paths: readPathsConfig({}) } },
       ...(this.options.faultInjection ? { faultInjection: true } : {}),
       onFailed: (error) => this.respawn(error),
     });

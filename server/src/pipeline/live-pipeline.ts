@@ -185,7 +185,7 @@ export class LivePipeline {
     const transferModelId = this.catalog.arbitrary?.transferModelId;
     if (!this.options.spareArbitraryStage || !this.options.styleThread || !transferModelId || this.spare) return;
     const placeholder = { vector: new Float32Array(100), strength: 1, predictModelId: this.catalog.arbitrary?.predictModelId, key: 'spare', maxLongSide: this.options.arbitraryLongSide };
-    this.spare = ThreadedStylizer.start(transferModelId, this.options.styleThreads, placeholder).catch(() => undefined);
+    this.spare = ThreadedStylizer.start(transferModelId, { threads: this.options.styleThreads, providers: this.runtime.providers }, placeholder).catch(() => undefined);
   }
 
   /** The spare stage if it runs `networkId` (it is handed over: the pipeline no longer holds it as a spare). */
@@ -211,7 +211,7 @@ export class LivePipeline {
       const predictModelId = catalog.arbitrary?.predictModelId;
       const key = LivePipeline.stageKey(catalog, options);
       const maxLongSide = options.arbitraryLongSide;
-      if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads, { vector, strength, predictModelId, key, maxLongSide });
+      if (options.styleThread) return ThreadedStylizer.start(modelId, { threads: options.styleThreads, providers: runtime.providers }, { vector, strength, predictModelId, key, maxLongSide });
       const predict = strength < 1 && predictModelId ? await runtime.load(predictModelId) : undefined;
       const stage = new ArbitraryStylizer(await runtime.load(modelId), vector, predict, { strength: predict ? strength : 1, maxLongSide }, key);
       return {
@@ -227,7 +227,7 @@ export class LivePipeline {
         },
       };
     }
-    if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads);
+    if (options.styleThread) return ThreadedStylizer.start(modelId, { threads: options.styleThreads, providers: runtime.providers });
     return new Stylizer(await runtime.load(modelId));
   }
 

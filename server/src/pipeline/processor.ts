@@ -7,6 +7,7 @@
  * `createProcessor` export is a `ProcessorFactory` (see `live/processor.ts` for the module the live path loads).
  */
 import { PROCESSOR_STAGES, zeroTimings, type PickPayload, type ProcessorTimings, type Target } from '@deepphoto/shared';
+import type { ProcessingConfig } from '../config/config.ts';
 import type { RgbImage } from './image.ts';
 
 /** What a processor reports per frame: the shared `Stage -> ms` type (segment, style, smooth, composite, total). */
@@ -35,7 +36,8 @@ export interface FrameProcessor {
   close(): void;
 }
 
-export type ProcessorFactory = (options: ProcessorOptions) => Promise<FrameProcessor>;
+/** `config`: the server's settings for processing (ORT, live path, folders), read once in the main thread. */
+export type ProcessorFactory = (options: ProcessorOptions, config?: ProcessingConfig) => Promise<FrameProcessor>;
 
 /** What a processor module must export. */
 export interface ProcessorModule {

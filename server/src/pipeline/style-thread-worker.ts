@@ -9,7 +9,7 @@ import { ArbitraryStylizer } from './arbitrary-style.ts';
 import { Stylizer } from './stylize.ts';
 
 await serveThread<StyleThreadProtocol>(async ({ init }) => {
-  const runtime = new ModelRuntime({ threads: init.threads, logger: { info: () => {}, warn: (m) => console.warn(`[style] ${m}`) } });
+  const runtime = new ModelRuntime({ threads: init.threads, ...(init.providers ? { providers: init.providers } : {}), logger: { info: () => {}, warn: (m) => console.warn(`[style] ${m}`) } });
   try {
     const arbitrary = init.arbitrary;
     const stylizer = arbitrary

@@ -7,12 +7,18 @@
  * input meanwhile, and reads the output only after the promise resolves. One run at a time.
  */
 import { WorkerThread } from '../core/worker.ts';
+import type { ModelRuntimeOptions } from '../runtime/onnx.ts';
 import type { RgbImage } from './image.ts';
 import type { Size } from './stylize.ts';
 
-export interface StyleThreadInit {
-  modelId: string;
+/** The ORT settings of a style thread: its threads, and the providers of the runtime that starts it. */
+export interface StyleThreadRuntime {
   threads: number;
+  providers?: ModelRuntimeOptions['providers'];
+}
+
+export interface StyleThreadInit extends StyleThreadRuntime {
+  modelId: string;
   /** Arbitrary-style looks: the style vector, strength 0..1, and the prediction net (needed below 100 %). */
   arbitrary?: { vector: Float32Array; strength: number; predictModelId: string | undefined; maxLongSide: number };
 }
@@ -81,8 +87,13 @@ export class ThreadedStylizer {
    * Starts the thread and resolves once its model is loaded and warmed up. `faultInjection`: let injectCrash()
    * crash it (tests of fault containment).
    */
-  static async start(modelId: string, threads = 1, arbitrary?: StyleThreadInit['arbitrary'] & { key: string }, options: { faultInjection?: boolean } = {}): Promise<ThreadedStylizer> {
-    const init: StyleThreadInit = { modelId, threads, ...(arbitrary ? { arbitrary: { vector: arbitrary.vector, strength: arbitrary.strength, predictModelId: arbitrary.predictModelId, maxLongSide: arbitrary.maxLongSide } } : {}) };
+  static async start(
+    modelId: string,
+    runtime: StyleThreadRuntime = { threads: 1 },
+    arbitrary?: StyleThreadInit['arbitrary'] & { key: string },
+    options: { faultInjection?: boolean } = {},
+  ): Promise<ThreadedStylizer> {
+    const init: StyleThreadInit = { modelId, threads: runtime.threads, ...(runtime.providers ? { providers: runtime.providers } : {}), ...(arbitrary ? { arbitrary: { vector: arbitrary.vector, strength: arbitrary.strength, predictModelId: arbitrary.predictModelId, maxLongSide: arbitrary.maxLongSide } } : {}) };
     const thread = await WorkerThread.start<StyleThreadProtocol>({ name: NAME, entry: ENTRY, init, ...(options.faultInjection ? { faultInjection: true } : {}) });
     return new ThreadedStylizer(arbitrary?.key ?? modelId, modelId, thread, arbitrary !== undefined);
   }

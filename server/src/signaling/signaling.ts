@@ -16,6 +16,7 @@ import {
   type Target,
 } from '@deepphoto/shared';
 import type { EncoderOptions } from '../live/codec/types.ts';
+import { readProcessingConfig, type ProcessingConfig } from '../config/config.ts';
 import { DeepPhotoError } from '../core/errors.ts';
 import type { LivePeerOptions } from '../live/peer.ts';
 import { DEFAULT_PROCESSOR_MODULE } from '../live/processor.ts';
@@ -40,6 +41,8 @@ export interface SignalingOptions {
   spareWorkers?: number;
   /** Module exporting `createProcessor: ProcessorFactory`, loaded in each session's worker. */
   processorModule?: string;
+  /** Settings for the processor in each worker; default: read from the environment when signaling is attached. */
+  processorConfig?: ProcessingConfig;
   workingWidth?: number;
   recordings?: RecordingStore | RecordingStoreOptions;
   peer?: LivePeerOptions;
@@ -81,6 +84,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     spareWorkers: options.spareWorkers,
     spareEffect: options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' },
     processorModule: options.processorModule ?? DEFAULT_PROCESSOR_MODULE,
+    processorConfig: options.processorConfig ?? readProcessingConfig(),
     workingWidth: options.workingWidth,
     encoder: options.encoder,
     peer: options.peer,

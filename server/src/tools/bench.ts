@@ -18,7 +18,7 @@ import { MaskRefiner } from '../pipeline/feather.ts';
 import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { Segmenter } from '../pipeline/segment.ts';
 import { Stylizer } from '../pipeline/stylize.ts';
-import { createSessionWithFallback, defaultThreads, LoadedModel, ModelRuntime, parseProviderList, type ExecutionProvider } from '../runtime/onnx.ts';
+import { createSessionWithFallback, LoadedModel, ModelRuntime, parseProviderList, type ExecutionProvider } from '../runtime/onnx.ts';
 import { findModel, resolveModelPath } from '@deepphoto/models';
 import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { chooseLiveTier } from '../pipeline/live-processor.ts';
@@ -31,6 +31,7 @@ import { Resampler } from '../pipeline/resample.ts';
 import { workingSize } from '../pipeline/stylize.ts';
 import { quietLogger } from '../context.ts';
 import { benchArbitrary } from './bench-arbitrary.ts';
+import { readProcessingConfig, readRuntimeConfig } from '../config/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -78,7 +79,7 @@ async function time(fn: () => unknown | Promise<unknown>): Promise<{ medianMs: n
   return { medianMs: round(median(samples)), p90Ms: round(samples[Math.floor(samples.length * 0.9)] ?? Number.NaN), n: samples.length };
 }
 
-const runtime = new ModelRuntime({ logger: quietLogger });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger });
 const results: Record<string, unknown> = {};
 const sizes = [
   { width: 320, height: 240 },
@@ -222,9 +223,9 @@ async function benchLive(style: string): Promise<Record<string, unknown>> {
     const sessions = await Promise.all(
       Array.from({ length: n }, async () => {
         // As the product runs a live session: one ORT thread for segmentation here, one in the style thread.
-        const liveRuntime = new ModelRuntime({ logger: quietLogger, threads: 1 });
+        const liveRuntime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger, threads: 1 });
         const catalog = await StyleCatalog.discover({}, () => {});
-        const tier = await chooseLiveTier(liveRuntime, catalog, style);
+        const tier = await chooseLiveTier(liveRuntime, catalog, style, readProcessingConfig());
         const resolved = effectFromId(style, 'background');
         chosen = { ...tier, model: resolved.ok && resolved.effect.kind === 'style' ? catalog.modelFor(style, tier.tier) : null };
         const temporal = values['no-temporal'] ? { temporal: { ...DEFAULT_TEMPORAL, strength: 0 } } : {};
@@ -257,7 +258,7 @@ async function benchLive(style: string): Promise<Record<string, unknown>> {
 await runtime.close();
 
 const report = {
-  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, ortThreads: defaultThreads() },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, ortThreads: readRuntimeConfig().threads },
   iterations,
   stages: results,
 };

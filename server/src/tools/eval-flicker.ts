@@ -16,6 +16,7 @@ import { workingSize } from '../pipeline/stylize.ts';
 import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { mean } from '../eval/metrics.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 /** IoU of the person region (mask >= 0.5) of two masks. */
 function personIoU(a: Float32Array, b: Float32Array): number {
@@ -63,7 +64,7 @@ async function* frames(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-const runtime = new ModelRuntime({ logger: quietLogger });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger });
 const segmenter = new Segmenter(await runtime.load('selfie-general'));
 const smoother = new MaskSmoother({ ...DEFAULT_SMOOTHING, ratio: Number(values.ratio) });
 const refiner = new MaskRefiner();

@@ -25,6 +25,7 @@ import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { DEFAULT_TEMPORAL, type TemporalOptions } from '../pipeline/temporal.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { StyleCatalog } from '../styles/catalog.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 /** The issue-12 bar: stylized video may shimmer at most this much more than the camera does. */
 export const TEMPORAL_RATIO_TARGET = 1.4;
@@ -188,7 +189,7 @@ async function evalStyle(runtime: ModelRuntime, catalog: StyleCatalog, style: st
   };
 }
 
-const runtime = new ModelRuntime({ logger: quietLogger, threads: 1 });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger, threads: 1 });
 const catalog = await StyleCatalog.discover({}, () => {});
 const styles = values.styles?.split(',').map((s) => s.trim()) ?? catalog.ids();
 const results: Record<string, StyleResult> = {};
