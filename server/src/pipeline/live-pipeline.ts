@@ -6,11 +6,11 @@ import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
 import { composite, TARGET_RULES } from './composite.ts';
 import { createEffectRenderer, resolveEffect, type BackgroundPictureSource, type EffectRenderer } from './effect-stage.ts';
-import { MaskRefiner } from './feather.ts';
+import { LiveMaskChain } from './live-mask.ts';
 import { createMask, type Mask, type RgbImage } from './image.ts';
 import { ResamplerCache } from './resample.ts';
 import { Segmenter } from './segment.ts';
-import { DEFAULT_SMOOTHING, MaskSmoother, type SmoothingOptions } from './smooth.ts';
+import { DEFAULT_SMOOTHING, type SmoothingOptions } from './smooth.ts';
 import { sharedRgbImage, ThreadedStylizer } from './style-thread.ts';
 import { Stylizer, workingSize } from './stylize.ts';
 import { DEFAULT_TEMPORAL, TemporalBlender, type TemporalOptions } from './temporal.ts';
@@ -132,8 +132,7 @@ export class LivePipeline {
   private frameDoneWaiters: (() => void)[] = [];
   private framesInProgress = 0;
   private framesDone = 0;
-  private readonly smoother: MaskSmoother;
-  private readonly refiner = new MaskRefiner();
+  private readonly mask: LiveMaskChain;
   private readonly temporal: TemporalBlender;
   private readonly downscale = new ResamplerCache();
   private readonly upMask = new ResamplerCache();
@@ -148,14 +147,14 @@ export class LivePipeline {
   private constructor(
     private readonly runtime: ModelRuntime,
     private readonly catalog: StyleCatalog,
-    private readonly segmenter: Segmenter,
+    segmenter: Segmenter,
     stages: EffectStages,
     options: LivePipelineOptions,
   ) {
     this.options = options;
     this.stylizer = stages.stylizer;
     this.renderer = stages.renderer;
-    this.smoother = new MaskSmoother(options.smoothing);
+    this.mask = new LiveMaskChain(segmenter, options.smoothing);
     this.temporal = new TemporalBlender(options.temporal);
   }
 
@@ -415,7 +414,7 @@ export class LivePipeline {
   private downscaled(input: RgbImage): FrameBuffers {
     if (this.buffers?.width !== input.width || this.buffers.height !== input.height) {
       this.buffers = allocate(input.width, input.height, this.options.workingLongSide);
-      this.smoother.reset();
+      this.mask.reset();
       this.livePeople?.reset();
     }
     const b = this.buffers;
@@ -428,11 +427,8 @@ export class LivePipeline {
   /** Segment, smooth over time and refine at working size (into `maskSmall`), then upsample (into `maskFull`). */
   private async personMask(b: FrameBuffers, timestampMs: number, timings: FrameTimings): Promise<void> {
     let t = performance.now();
-    const lowRes = await this.segmenter.segment(b.small);
-    timings.segmentMs = performance.now() - t;
-    t = performance.now();
-    this.smoother.apply(lowRes, timestampMs);
-    this.refiner.refine(lowRes, b.small, b.maskSmall);
+    timings.segmentMs = (await this.mask.run(b.small, timestampMs, b.maskSmall)).segmentMs;
+    t += timings.segmentMs; // smoothMs: smoothing, refining, person selection and upsampling, as before
     const { target } = this.options;
     if (isPeopleTarget(target) && this.livePeople) {
       const p = await this.livePeople.apply(b.small, b.maskSmall, timestampMs, this.options.people ?? [], target === 'people-except');

@@ -7,11 +7,10 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { quietLogger } from '../context.ts';
-import { MaskRefiner } from '../pipeline/feather.ts';
 import { createMask, createRgbImage } from '../pipeline/image.ts';
+import { LiveMaskChain } from '../pipeline/live-mask.ts';
 import { ResamplerCache } from '../pipeline/resample.ts';
-import { Segmenter } from '../pipeline/segment.ts';
-import { DEFAULT_SMOOTHING, MaskSmoother, meanAbsChange } from '../pipeline/smooth.ts';
+import { DEFAULT_SMOOTHING, meanAbsChange } from '../pipeline/smooth.ts';
 import { workingSize } from '../pipeline/stylize.ts';
 import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
@@ -65,9 +64,8 @@ async function* frames(path: string): AsyncGenerator<Uint8Array> {
 }
 
 const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger });
-const segmenter = new Segmenter(await runtime.load('selfie-general'));
-const smoother = new MaskSmoother({ ...DEFAULT_SMOOTHING, ratio: Number(values.ratio) });
-const refiner = new MaskRefiner();
+// The live path's own mask chain (segment, smooth, refine), with the smoothing ratio under test.
+const chain = await LiveMaskChain.create(runtime, DEFAULT_LIVE_OPTIONS.segmentationModel, { ...DEFAULT_LIVE_OPTIONS.smoothing, ratio: Number(values.ratio) });
 const size = workingSize({ width, height }, DEFAULT_LIVE_OPTIONS.workingLongSide, 4); // as a live session on CPU
 const small = createRgbImage(size.width, size.height);
 const down = new ResamplerCache();
@@ -75,7 +73,6 @@ const raw = createMask(size.width, size.height);
 const smoothed = createMask(size.width, size.height);
 const previousRaw = new Float32Array(raw.data.length);
 const previousSmoothed = new Float32Array(raw.data.length);
-const lowResCopy = createMask(segmenter.width, segmenter.height);
 
 let n = 0;
 let rawChange = 0;
@@ -84,11 +81,8 @@ let lag = 0;
 const ious: number[] = [];
 for await (const data of frames(values.video)) {
   down.get({ srcWidth: width, srcHeight: height, dstWidth: size.width, dstHeight: size.height, channels: 3 }).resize(data, 'HWC', small.data, 'HWC');
-  const lowRes = await segmenter.segment(small);
-  lowResCopy.data.set(lowRes.data);
-  refiner.refine(lowRes, small, raw); // what the user would see without temporal smoothing
-  smoother.apply(lowResCopy, (n * 1000) / fps);
-  refiner.refine(lowResCopy, small, smoothed);
+  // `raw`: what the user would see without temporal smoothing; `smoothed`: what a live session shows.
+  await chain.run(small, (n * 1000) / fps, smoothed, raw);
   if (n > 0) {
     rawChange += meanAbsChange(raw.data, previousRaw);
     smoothChange += meanAbsChange(smoothed.data, previousSmoothed);
