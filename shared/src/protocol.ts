@@ -3,7 +3,7 @@
  * validated with these schemas on the server; TypeScript types alone do not protect a server.
  */
 import { z } from 'zod';
-import { effectSpecSchema, ERROR_CODES, styleIdSchema, styleStrengthSchema, targetSchema, type ErrorCode } from './effects.ts';
+import { effectSpecSchema, styleIdSchema, styleStrengthSchema, targetSchema, type ErrorCode } from './effects.ts';
 import { peopleSelectionSchema, pickSchema } from './people.ts';
 import { sessionTimingsSchema } from './timings.ts';
 
@@ -118,7 +118,6 @@ export const statsPayloadSchema = z
   .strict();
 export type StatsPayload = z.infer<typeof statsPayloadSchema>;
 
-export const errorPayloadSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
 export interface ErrorPayload {
   code: ErrorCode;
   message: string;

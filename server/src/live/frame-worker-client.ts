@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { WorkerThread } from '../core/worker.ts';
-import type { FrameProcessor, UpdateResult } from './processor.ts';
+import type { FrameProcessor, UpdateResult } from '../pipeline/processor.ts';
 import type { EncodedOutput, FrameWorkerProtocol, WorkerInit } from './worker-messages.ts';
 
 export type { EncodedOutput };

@@ -9,7 +9,7 @@ import { createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { createVp8Decoder, createVp8Encoder } from './codec/node-av.ts';
 import type { VideoDecoder, VideoEncoder } from './codec/types.ts';
 import { FlowLimiter } from './flow-limiter.ts';
-import { ZERO_TIMINGS, type FrameProcessor, type ProcessorModule } from './processor.ts';
+import { ZERO_TIMINGS, type FrameProcessor, type ProcessorModule } from '../pipeline/processor.ts';
 import type { FrameWorkerProtocol } from './worker-messages.ts';
 
 interface Slot {

@@ -9,7 +9,7 @@ import type { ProcessingConfig } from '../config/config.ts';
 import { DeepPhotoError } from '../core/errors.ts';
 import { FrameWorker, type EncodedOutput } from './frame-worker-client.ts';
 import { LivePeer, type IncomingFrame, type LivePeerOptions } from './peer.ts';
-import type { ProcessorOptions, UpdateResult } from './processor.ts';
+import type { ProcessorOptions, UpdateResult } from '../pipeline/processor.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordingStore } from './recording-store.ts';
 import { StatsWindow } from './stats.ts';

@@ -1,7 +1,7 @@
 import type { SessionTimings } from '@deepphoto/shared';
 import type { ProcessingConfig } from '../config/config.ts';
 import type { EncoderOptions } from './codec/types.ts';
-import type { ProcessorOptions, UpdateResult } from './processor.ts';
+import type { ProcessorOptions, UpdateResult } from '../pipeline/processor.ts';
 
 export interface WorkerInit {
   processorModule: string;

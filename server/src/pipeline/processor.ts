@@ -4,7 +4,7 @@
  * (make-before-break: it resolves once the new effect is in use). `LivePipeline` implements it.
  *
  * Processors run inside a session's worker thread, so the live layer chooses them by *module*: a module whose
- * `createProcessor` export is a `ProcessorFactory` (see `live/processor.ts` for the module the live path loads).
+ * `createProcessor` export is a `ProcessorFactory` (`pipeline/live-processor.ts` in the server, `live/builtin-processors.ts` by default).
  */
 import { PROCESSOR_STAGES, zeroTimings, type PickPayload, type ProcessorTimings, type Target } from '@deepphoto/shared';
 import type { ProcessingConfig } from '../config/config.ts';

@@ -19,7 +19,7 @@ import type { EncoderOptions } from '../live/codec/types.ts';
 import { readProcessingConfig, type ProcessingConfig } from '../config/config.ts';
 import { DeepPhotoError } from '../core/errors.ts';
 import type { LivePeerOptions } from '../live/peer.ts';
-import { DEFAULT_PROCESSOR_MODULE } from '../live/processor.ts';
+import { DEFAULT_PROCESSOR_MODULE } from '../live/builtin-processors.ts';
 import { RecordingStore, type RecordingStoreOptions } from '../live/recording-store.ts';
 import type { Session } from '../live/session.ts';
 import { SessionManager } from '../live/session-manager.ts';
