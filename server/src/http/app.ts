@@ -9,6 +9,7 @@ import { ThumbnailCache } from '../photo/thumbnails.ts';
 import { registerEffectRoutes } from './effects-routes.ts';
 import { DeepPhotoError } from '../core/errors.ts';
 import { styleRoutes } from './style-routes.ts';
+import { readImageUpload } from './upload.ts';
 
 export interface HttpAppOptions {
   photo: PhotoContext;
@@ -96,18 +97,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
 
   async function editUpload(request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
-    const fields: Record<string, string> = {};
-    let upload: Buffer | undefined;
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'image') {
-          part.file.resume();
-          throw new DeepPhotoError('bad_request', `unexpected file field "${part.fieldname}"; use "image"`);
-        }
-        upload = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE past the limit
-      } else fields[part.fieldname] = String(part.value);
-    }
-    if (!upload) throw new DeepPhotoError('bad_request', 'missing file field "image"');
+    const { bytes: upload, fields } = await readImageUpload(request, 'fields image, style, target');
     if (!sniffPhotoFormat(upload)) throw new DeepPhotoError('not_an_image', 'only JPEG, PNG and WebP photos are accepted (recognised by content)');
     const target = targetSchema.safeParse(fields.target ?? 'whole');
     if (!target.success) throw new DeepPhotoError('unknown_target', `unknown target "${fields.target}"; use one of ${TARGETS.join(', ')}`);

@@ -18,6 +18,7 @@ import { createRgbImage } from '../pipeline/image.ts';
 import { BackgroundLibrary, BUILTIN_BACKGROUNDS, identitySchema, type UserBackground } from '../styles/backgrounds.ts';
 import type { ThumbnailCache } from '../photo/thumbnails.ts';
 import { DeepPhotoError } from '../core/errors.ts';
+import { readImageUpload } from './upload.ts';
 
 export interface EffectRoutesOptions {
   photo: PhotoContext;
@@ -112,19 +113,7 @@ export function registerEffectRoutes(app: FastifyInstance, options: EffectRoutes
 
   app.post('/api/backgrounds', async (request, reply) => {
     const identity = needIdentity(request);
-    if (!request.isMultipart()) throw new DeepPhotoError('not_an_image', 'send multipart/form-data with a file field "image"');
-    let upload: Buffer | undefined;
-    let filename = '';
-    for await (const part of request.parts()) {
-      if (part.type !== 'file') continue;
-      if (part.fieldname !== 'image') {
-        part.file.resume();
-        throw new DeepPhotoError('bad_request', `unexpected file field "${part.fieldname}"; use "image"`);
-      }
-      filename = part.filename;
-      upload = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE past the limit (413)
-    }
-    if (!upload) throw new DeepPhotoError('bad_request', 'missing file field "image"');
+    const { bytes: upload, fileName: filename } = await readImageUpload(request);
     const { image } = await decodePhoto(upload, limits); // 415 not_an_image / 413 too_large
     const title = filename.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N} _-]/gu, '').trim().slice(0, 40) || 'My picture';
     const saved = await photo.backgrounds.add(identity, image, title);

@@ -13,6 +13,7 @@ import type { PhotoLimits } from '../photo/io.ts';
 import { decodeStylePicture } from '../photo/style-picture.ts';
 import { isUserStyleId, titleFromFileName, userStyleId } from '../styles/user-styles.ts';
 import { DeepPhotoError } from '../core/errors.ts';
+import { readImageUpload } from './upload.ts';
 
 export function userStyleInfo(style: { id: string; title: string }): StyleInfo {
   return { id: style.id, title: style.title, tier: 'live', thumbnailUrl: `/api/styles/${style.id}/thumbnail.jpg`, group: 'user' };
@@ -23,21 +24,8 @@ export async function styleRoutes(app: FastifyInstance, options: { photo: PhotoC
 
   app.post('/api/styles', async (request, reply) => {
     const started = performance.now();
-    if (!request.isMultipart()) throw new DeepPhotoError('not_an_image', 'send multipart/form-data with a file field "image"');
-    let upload: Buffer | undefined;
-    let fileName: string | undefined;
-    let title: string | undefined;
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'image') {
-          part.file.resume();
-          throw new DeepPhotoError('bad_request', `unexpected file field "${part.fieldname}"; use "image"`);
-        }
-        fileName = part.filename;
-        upload = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE past the limit -> 413
-      } else if (part.fieldname === 'title') title = String(part.value);
-    }
-    if (!upload) throw new DeepPhotoError('bad_request', 'missing file field "image"');
+    const { bytes: upload, fileName, fields } = await readImageUpload(request);
+    const title = fields.title;
     if (!catalog.arbitrary?.predictModelId) {
       throw new DeepPhotoError('model_missing', 'styles from your own pictures need the arbitrary-style networks; see the server log');
     }

@@ -2,10 +2,10 @@
  * npm run eval:flicker -- --video CLIP.mp4 [--json] [--width 640 --height 480] [--frames N]
  * Mask flicker on a clip: mean absolute per-pixel change between consecutive masks, raw (no temporal smoothing)
  * vs smoothed, plus "lag": how far the smoothed mask sits from the current raw mask on average.
- * Frames are decoded by Debian's ffmpeg (a child process writing raw RGB), at the live path's frame size.
+ * Frames are decoded by Debian's ffmpeg (eval/video-frames.ts), at the live path's frame size.
  */
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { videoFrames } from '../eval/video-frames.ts';
 import { quietLogger } from '../context.ts';
 import { createMask, createRgbImage } from '../pipeline/image.ts';
 import { LiveMaskChain } from '../pipeline/live-mask.ts';
@@ -48,20 +48,6 @@ const width = Number(values.width);
 const height = Number(values.height);
 const fps = 30;
 
-async function* frames(path: string): AsyncGenerator<Uint8Array> {
-  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-i', path, '-vf', `scale=${width}:${height},fps=${fps}`, '-frames:v', values.frames!, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const frameBytes = width * height * 3;
-  let pending = Buffer.alloc(0);
-  for await (const chunk of ffmpeg.stdout) {
-    pending = Buffer.concat([pending, chunk as Buffer]);
-    while (pending.length >= frameBytes) {
-      yield new Uint8Array(pending.subarray(0, frameBytes));
-      pending = pending.subarray(frameBytes);
-    }
-  }
-}
 
 const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger });
 // The live path's own mask chain (segment, smooth, refine), with the smoothing ratio under test.
@@ -79,7 +65,7 @@ let rawChange = 0;
 let smoothChange = 0;
 let lag = 0;
 const ious: number[] = [];
-for await (const data of frames(values.video)) {
+for await (const { data } of videoFrames(values.video, { width, height, fps, frames: Number(values.frames) })) {
   down.get({ srcWidth: width, srcHeight: height, dstWidth: size.width, dstHeight: size.height, channels: 3 }).resize(data, 'HWC', small.data, 'HWC');
   // `raw`: what the user would see without temporal smoothing; `smoothed`: what a live session shows.
   await chain.run(small, (n * 1000) / fps, smoothed, raw);
