@@ -61,7 +61,8 @@ export interface WorkerThreadOptions<P extends ThreadProtocol> {
   entry: URL;
   init: P['init'];
   resourceLimits?: ResourceLimits;
-  /** Start fails (and the thread is ended) when it is not ready by then. Default 60 s. */
+  /** Start fails (and the thread is ended) when it is not ready by then. Default 120 s: a photo thread loads
+   *  several networks, and on a busy 2-core machine that has taken tens of seconds. */
   startTimeoutMs?: number;
   /** close() ends the thread if it has not left by itself within this time. Default 2 s. */
   closeGraceMs?: number;
@@ -121,7 +122,7 @@ export class WorkerThread<P extends ThreadProtocol> {
   /** Starts the thread; resolves once its setup is done, rejects with the setup's error (thread ended). */
   static async start<P extends ThreadProtocol>(options: WorkerThreadOptions<P>): Promise<WorkerThread<P>> {
     const thread = new WorkerThread<P>(options);
-    const timeoutMs = options.startTimeoutMs ?? 60_000;
+    const timeoutMs = options.startTimeoutMs ?? 120_000;
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new DeepPhotoError('timeout', `${thread.name} did not start within ${timeoutMs} ms`)), timeoutMs);
