@@ -1,8 +1,17 @@
+import { readProcessingConfig, type ProcessingConfig } from './config/config.ts';
 import { PhotoEditor, type PhotoEditing } from './photo/editor.ts';
 import { WorkerPhotoEditor } from './photo/worker-editor.ts';
 import { ModelRuntime, type Logger } from './runtime/onnx.ts';
 import { BackgroundLibrary } from './styles/backgrounds.ts';
 import { StyleCatalog } from './styles/catalog.ts';
+
+/** What photo editing needs of the config (the editor thread gets it as workerData). */
+export type PhotoConfig = Pick<ProcessingConfig, 'runtime' | 'paths'>;
+
+function readPhotoConfig(): PhotoConfig {
+  const { runtime, paths } = readProcessingConfig();
+  return { runtime, paths };
+}
 
 /** What the CLI, the HTTP server and the benchmarks share: one runtime, the style catalog, the photo editor. */
 export interface PhotoContext {
@@ -18,12 +27,14 @@ export interface PhotoContext {
  * `editorThread`: edit photos in a worker thread (the server: inference must not block its event loop); otherwise
  * in this thread (CLI, tools, tests of the flow itself).
  */
-export async function createPhotoContext(options: { logger?: Logger; editorThread?: boolean } = {}): Promise<PhotoContext> {
-  const runtime = new ModelRuntime({ logger: options.logger });
-  const catalog = await StyleCatalog.discover({}, (m) => (options.logger ?? console).warn(m));
-  const backgrounds = new BackgroundLibrary();
+export async function createPhotoContext(options: { logger?: Logger; editorThread?: boolean; config?: PhotoConfig } = {}): Promise<PhotoContext> {
+  // The CLI, tools and tests start here: without a config from their caller, this is where the environment is read.
+  const config = options.config ?? readPhotoConfig();
+  const runtime = new ModelRuntime({ logger: options.logger, threads: config.runtime.threads, providers: config.runtime.providers });
+  const catalog = await StyleCatalog.discover({ userStylesDir: config.paths.stylesDir }, (m) => (options.logger ?? console).warn(m));
+  const backgrounds = new BackgroundLibrary({ dir: config.paths.backgroundsDir });
   if (options.editorThread) {
-    const editor = await WorkerPhotoEditor.start();
+    const editor = await WorkerPhotoEditor.start({ config });
     return {
       runtime,
       catalog,

@@ -1,16 +1,15 @@
 /**
  * `npm start`: the product on one port — web page, HTTP API, live sessions (socket.io + WebRTC).
  */
-import { ConfigError } from './config/config.ts';
+import { ConfigError, readConfig, type Config } from './config/config.ts';
 import { installProcessPolicy } from './security/process-policy.ts';
 import { startServer, type RunningServer } from './server.ts';
 
-const port = Number(process.env.PORT ?? 8080);
-const host = process.env.HOST ?? '127.0.0.1';
-
+let config: Config;
 let server: RunningServer;
 try {
-  server = await startServer({ port, host });
+  config = readConfig(); // the one read of the environment; everything below gets its part of it
+  server = await startServer({ port: config.server.port, host: config.server.host, config });
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`DeepPhoto Live did not start: ${error.message}`);
@@ -20,7 +19,7 @@ try {
 }
 installProcessPolicy({ shutdown: () => server.close() });
 const scheme = server.security.config.tls ? 'https' : 'http';
-const shown = host === '0.0.0.0' ? `${scheme}://localhost:${port}/` : `${server.url}/`;
+const shown = config.server.host === '0.0.0.0' ? `${scheme}://localhost:${config.server.port}/` : `${server.url}/`;
 console.log(`DeepPhoto Live on ${shown}  (styles: ${server.photo.catalog.ids().join(', ') || 'none — see README'})`);
 if (server.security.localTokens) console.log('access: loopback zero-setup (the page gets a short-lived token from this machine only)');
 

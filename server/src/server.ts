@@ -10,11 +10,10 @@ import { recordingRoutes } from './live/recording-routes.ts';
 import type { RecordingStoreOptions } from './live/recording-store.ts';
 import { attachSignaling, type SignalingHandle, type SignalingOptions } from './signaling/signaling.ts';
 import type { Logger } from './runtime/onnx.ts';
-import { ConfigError, loadTls, readClusterConfig, readLiveProcessor, readSecurityConfig, securityConfigSchema, type ClusterConfig, type SecurityConfig } from './config/config.ts';
+import { ConfigError, loadTls, readClusterConfig, readConfig, readLiveProcessor, securityConfigSchema, type ClusterConfig, type Config, type SecurityConfig } from './config/config.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
 import { clusterRoutes } from './http/cluster-routes.ts';
-import { BUILTIN_STYLE_IDS } from './live/builtin-processors.ts';
-import { DEFAULT_PROCESSOR_MODULE } from './live/processor.ts';
+import { BUILTIN_STYLE_IDS, DEFAULT_PROCESSOR_MODULE } from './live/builtin-processors.ts';
 import { createSecurityContext, type SecurityContext } from './security/guard.ts';
 
 /** The live frame processor: segmentation + style (LivePipeline), loaded inside each session's worker. */
@@ -37,6 +36,8 @@ export interface ServerOptions {
   security?: Partial<SecurityConfig>;
   /** Cluster settings; default: read from DEEPPHOTO_REDIS_URL etc. (none: a single node, no Redis). */
   cluster?: ClusterConfig | null;
+  /** Every setting (main.ts reads it once); default: read from the environment now (see README: Configuration). */
+  config?: Config;
 }
 
 export interface RunningServer {
@@ -56,24 +57,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function envInt(name: string): number | undefined {
-  const v = Number(process.env[name]);
-  return Number.isInteger(v) && v > 0 ? v : undefined;
-}
-
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   // Validate before anything heavy starts: a bad setting or a missing secret stops here with a clear message.
-  const config: SecurityConfig = securityConfigSchema.parse({ ...readSecurityConfig(), ...options.security });
+  const settings = options.config ?? readConfig();
+  const config: SecurityConfig = securityConfigSchema.parse({ ...settings.security, ...options.security });
   const security = createSecurityContext({ host, config });
   const tls = loadTls(config);
   const port = options.port ?? 0;
-  const maxSessions = options.maxSessions ?? envInt('DEEPPHOTO_MAX_SESSIONS') ?? 2;
+  const maxSessions = options.maxSessions ?? settings.server.maxSessions;
   const clusterConfig = options.cluster === undefined ? readClusterConfig({ host, port, maxSessions, tls: Boolean(tls) }) : (options.cluster ?? undefined);
   if (clusterConfig && port === 0) throw new ConfigError('cluster mode needs a fixed PORT (its public URL is registered in Redis)');
   // Model-free colour effects instead of the real pipeline (tests and demos on small machines).
   const builtinProcessor = !options.processorModule && readLiveProcessor() === 'builtin';
-  const photo = await createPhotoContext({ logger: options.logger, editorThread: true });
+  const photo = await createPhotoContext({ logger: options.logger, editorThread: true, config: settings });
   const app = await buildHttpApp({ photo, security, ...(tls ? { https: tls } : {}) });
   const log = { info: (m: string) => console.log(m), warn: (m: string) => console.warn(m) };
   let sessionCount = () => 0;
@@ -84,6 +81,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     defaultEffect: builtinProcessor ? { style: 'tint-blue', target: 'whole' } : { style: photo.catalog.ids()[0] ?? 'none', target: 'background' },
     maxSessions,
     processorModule: options.processorModule ?? (builtinProcessor ? DEFAULT_PROCESSOR_MODULE : LIVE_PROCESSOR_MODULE),
+    processorConfig: settings,
     // A cluster node says what it does with rooms (placements, moves): the operator reads it across nodes.
     ...(cluster ? { cluster, adapter: cluster.adapter(), logger: log } : {}),
     ...(options.recordings ? { recordings: options.recordings } : {}),
@@ -101,7 +99,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   sessionCount = () => signaling.sessions.size;
   await app.register(recordingRoutes, { store: signaling.store, security });
   if (cluster) await app.register(clusterRoutes({ cluster, security }));
-  if (options.servePage ?? true) await app.register(webStatic);
+  if (options.servePage ?? true) await app.register(webStatic, settings.paths.webDir ? { dir: settings.paths.webDir } : {});
   for (const plugin of options.plugins ?? []) await plugin(app);
   const url = await app.listen({ port, host });
   await cluster?.register();

@@ -1,3 +1,4 @@
 export * from './effects.ts';
 export * from './protocol.ts';
 export * from './people.ts';
+export * from './timings.ts';

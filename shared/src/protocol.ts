@@ -3,8 +3,9 @@
  * validated with these schemas on the server; TypeScript types alone do not protect a server.
  */
 import { z } from 'zod';
-import { effectSpecSchema, ERROR_CODES, styleIdSchema, styleStrengthSchema, targetSchema, type ErrorCode } from './effects.ts';
+import { effectSpecSchema, styleIdSchema, styleStrengthSchema, targetSchema, type ErrorCode } from './effects.ts';
 import { peopleSelectionSchema, pickSchema } from './people.ts';
+import { sessionTimingsSchema } from './timings.ts';
 
 // ---- client → server -------------------------------------------------------------------------------------------
 
@@ -121,37 +122,27 @@ export interface AnswerPayload {
   sdp: string;
 }
 
-export interface StageStats {
-  decodeMs: number;
-  segmentMs: number;
-  styleMs: number;
-  smoothMs: number;
-  compositeMs: number;
-  processMs: number;
-  encodeMs: number;
-  /** Server time from the last RTP packet of a frame to its processed version being handed to the network. */
-  totalMs: number;
-}
-
 /** Emitted once per second per session. Stage figures are means over the frames of that second. */
-export interface StatsPayload {
-  fpsIn: number;
-  fpsOut: number;
-  /** Frames decoded but not processed (newest-wins flow limiter) during this second. */
-  droppedFrames: number;
-  /** Since the session started. */
-  droppedTotal: number;
-  /** Mean server in→out latency of this second's frames, ms. */
-  latencyMs: number;
-  stages: StageStats;
-  width: number;
-  height: number;
-  bitrateKbpsIn: number;
-  bitrateKbpsOut: number;
-  recording: boolean;
-}
+export const statsPayloadSchema = z
+  .object({
+    fpsIn: z.number().nonnegative(),
+    fpsOut: z.number().nonnegative(),
+    /** Frames decoded but not processed (newest-wins flow limiter) during this second. */
+    droppedFrames: z.number().int().nonnegative(),
+    /** Since the session started. */
+    droppedTotal: z.number().int().nonnegative(),
+    /** Mean server in→out latency of this second's frames, ms. */
+    latencyMs: z.number().nonnegative(),
+    stages: sessionTimingsSchema,
+    width: z.number().int().nonnegative(),
+    height: z.number().int().nonnegative(),
+    bitrateKbpsIn: z.number().nonnegative(),
+    bitrateKbpsOut: z.number().nonnegative(),
+    recording: z.boolean(),
+  })
+  .strict();
+export type StatsPayload = z.infer<typeof statsPayloadSchema>;
 
-export const errorPayloadSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
 export interface ErrorPayload {
   code: ErrorCode;
   message: string;

@@ -58,4 +58,15 @@ describe('server layering', () => {
     expect(checked).toBeGreaterThan(10);
     expect(violations).toEqual([]);
   });
+
+  it('core/ (errors, worker threads) imports no other server folder: every layer may use it', () => {
+    const files = sourceFiles(join(SERVER_SRC, 'core'));
+    const violations = files.flatMap((file) =>
+      relativeImports(readFileSync(file, 'utf8'))
+        .filter((specifier) => layerOf(resolve(dirname(file), specifier)) !== 'core')
+        .map((specifier) => `${relative(SERVER_SRC, file)} -> ${specifier}`),
+    );
+    expect(files.length).toBeGreaterThan(0);
+    expect(violations).toEqual([]);
+  });
 });

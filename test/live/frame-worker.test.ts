@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRgbImage, type RgbImage } from '../../server/src/pipeline/image.ts';
 import { createVp8Decoder, createVp8Encoder } from '../../server/src/live/codec/node-av.ts';
 import { FrameWorker, liveFrameWorkerCount, type EncodedOutput } from '../../server/src/live/frame-worker-client.ts';
-import { DEFAULT_PROCESSOR_MODULE } from '../../server/src/live/processor.ts';
+import { DEFAULT_PROCESSOR_MODULE } from '../../server/src/live/builtin-processors.ts';
 
 function pattern(width: number, height: number, shift: number): RgbImage {
   const img = createRgbImage(width, height);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPhotoContext, quietLogger, type PhotoContext } from '../../server/src/context.ts';
+import { readProcessingConfig } from '../../server/src/config/config.ts';
 import { chooseLiveTier } from '../../server/src/pipeline/live-processor.ts';
 import type { ModelRuntime } from '../../server/src/runtime/onnx.ts';
 
@@ -16,19 +17,19 @@ function runtimeOn(provider: string): ModelRuntime {
 
 describe('chooseLiveTier', () => {
   it('CPU only: light nets at 256 px', async () => {
-    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', {})).toEqual({ tier: 'live', workingLongSide: 256 });
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', readProcessingConfig({}))).toEqual({ tier: 'live', workingLongSide: 256 });
   });
 
   it('a GPU provider that really loaded the teacher: teachers at full frame size (640)', async () => {
-    expect(await chooseLiveTier(runtimeOn('cuda'), context.catalog, 'mosaic', { DEEPPHOTO_EP_STYLE: 'cuda,cpu' })).toEqual({ tier: 'quality', workingLongSide: 640 });
+    expect(await chooseLiveTier(runtimeOn('cuda'), context.catalog, 'mosaic', readProcessingConfig({ DEEPPHOTO_EP_STYLE: 'cuda,cpu' }))).toEqual({ tier: 'quality', workingLongSide: 640 });
   });
 
   it('a GPU asked for but not there (fell back to CPU): stays on light nets', async () => {
-    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', { DEEPPHOTO_EP: 'webgpu,cpu' })).toEqual({ tier: 'live', workingLongSide: 256 });
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', readProcessingConfig({ DEEPPHOTO_EP: 'webgpu,cpu' }))).toEqual({ tier: 'live', workingLongSide: 256 });
   });
 
   it('DEEPPHOTO_LIVE_TIER and DEEPPHOTO_LIVE_WORKING_SIZE override', async () => {
-    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', { DEEPPHOTO_LIVE_TIER: 'quality', DEEPPHOTO_LIVE_WORKING_SIZE: '480' })).toEqual({
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', readProcessingConfig({ DEEPPHOTO_LIVE_TIER: 'quality', DEEPPHOTO_LIVE_WORKING_SIZE: '480' }))).toEqual({
       tier: 'quality',
       workingLongSide: 480,
     });

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPhotoContext, quietLogger, type PhotoContext } from '../../server/src/context.ts';
+import { readProcessingConfig } from '../../server/src/config/config.ts';
 import { chooseLiveTier } from '../../server/src/pipeline/live-processor.ts';
 import sharp from 'sharp';
 import { ModelRuntime, parseProviderList, type LoadedModel } from '../../server/src/runtime/onnx.ts';
@@ -89,7 +90,7 @@ describe('WebGPU provider on a software Vulkan GPU (lavapipe)', () => {
   });
 
   it('live tier: a style net that really loaded on webgpu makes a live session run the teacher at 640 px', async () => {
-    const tier = await chooseLiveTier(gpu, context.catalog, 'mosaic', { DEEPPHOTO_EP_STYLE: 'webgpu' });
+    const tier = await chooseLiveTier(gpu, context.catalog, 'mosaic', readProcessingConfig({ DEEPPHOTO_EP_STYLE: 'webgpu' }));
     expect(tier).toEqual({ tier: 'quality', workingLongSide: 640 });
     // The teacher when the mirror has it, else the light net: either way it is on the GPU.
     expect((await gpu.load(context.catalog.modelFor('mosaic', 'quality'))).provider).toBe('webgpu');

@@ -3,7 +3,7 @@
  * "crash" throws an uncaught error inside the session's worker thread (as a native or library bug would).
  */
 import { ColourEffectProcessor } from '../../server/src/live/builtin-processors.ts';
-import type { ProcessorFactory, ProcessorOptions } from '../../server/src/live/processor.ts';
+import type { ProcessorFactory, ProcessorOptions } from '../../server/src/pipeline/processor.ts';
 
 class CrashingProcessor extends ColourEffectProcessor {
   override async update(change: Partial<ProcessorOptions>): Promise<void> {

@@ -25,14 +25,12 @@ const unhandled: unknown[] = [];
 const onUnhandled = (e: unknown) => unhandled.push(e);
 
 beforeAll(async () => {
-  process.env.DEEPPHOTO_FAULT_INJECTION = '1'; // inherited by threads started from now on
   process.on('unhandledRejection', onUnhandled);
   dir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-faults-'));
   store = new RecordingStore({ dir });
   await store.init();
 });
 afterAll(async () => {
-  delete process.env.DEEPPHOTO_FAULT_INJECTION;
   process.off('unhandledRejection', onUnhandled);
   await rm(dir, { recursive: true, force: true });
 });
@@ -62,7 +60,7 @@ describe('fault containment', () => {
   });
 
   it('a crashed photo thread is replaced and the next photo succeeds', async () => {
-    const editor = await WorkerPhotoEditor.start({ log: () => {} });
+    const editor = await WorkerPhotoEditor.start({ log: () => {}, faultInjection: true });
     try {
       const photo = createRgbImage(64, 48);
       photo.data.fill(120);
@@ -77,7 +75,7 @@ describe('fault containment', () => {
   });
 
   it('a crashed style thread fails its stage, not the process', async () => {
-    const stylizer = await ThreadedStylizer.start('light-mosaic');
+    const stylizer = await ThreadedStylizer.start('light-mosaic', { threads: 1 }, undefined, { faultInjection: true });
     const before = liveStyleThreads();
     const input = sharedRgbImage(64, 48);
     const output = sharedRgbImage(64, 48);

@@ -1,11 +1,15 @@
 /**
- * Network and security settings, read from the environment once into a typed, zod-validated object. A bad value
- * stops the server at start with the variable's name (better than a surprise on the first call).
+ * The server's settings, read from the environment once at start into typed, validated objects (network and
+ * security with zod; ORT, live path and folders below). A bad value stops the server at start with the
+ * variable's name (better than a surprise on the first call).
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import path from 'node:path';
+import type { ModelTask } from '@deepphoto/models';
 import { z } from 'zod';
+import { DEFAULT_THREADS, MODEL_TASKS, providersForTask, providerVariable, type ExecutionProvider } from '../runtime/providers.ts';
 
 const iceServerSchema = z
   .object({
@@ -178,4 +182,138 @@ export function readLiveProcessor(env: NodeJS.ProcessEnv = process.env): 'pipeli
   const value = env.DEEPPHOTO_LIVE_PROCESSOR || 'pipeline';
   if (value !== 'pipeline' && value !== 'builtin') throw new ConfigError(`DEEPPHOTO_LIVE_PROCESSOR must be "pipeline" or "builtin", got "${value}"`);
   return value;
+}
+
+// ---- the whole configuration ------------------------------------------------------------------------------------
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** ORT settings of every runtime the server makes. */
+export interface RuntimeConfig {
+  /** DEEPPHOTO_THREADS: intra-op threads of the photo runtime (default 2). */
+  threads: number;
+  /** DEEPPHOTO_EP, DEEPPHOTO_EP_<TASK>: execution providers in order of preference, per task (default cpu). */
+  providers: Record<ModelTask, ExecutionProvider[]>;
+}
+
+/** Live-path settings, read in the main thread and handed to each session's frame worker. */
+export interface LiveConfig {
+  /** DEEPPHOTO_LIVE_TIER: force the light (`live`) or teacher (`quality`) networks; default: by provider. */
+  tier?: 'live' | 'quality';
+  /** DEEPPHOTO_LIVE_WORKING_SIZE: long side the live nets run at (default 256 on CPU, 640 on a GPU). */
+  workingSize?: number;
+  /** DEEPPHOTO_LIVE_THREADS: ORT threads of a session's worker (segmentation). */
+  threads: number;
+  /** DEEPPHOTO_STYLE_THREAD=0 runs the style net in the session's worker instead of its own thread. */
+  styleThread: boolean;
+  /** DEEPPHOTO_STYLE_THREADS: ORT threads of the style thread. */
+  styleThreads: number;
+  /** DEEPPHOTO_ARBITRARY_SPARE=0: no spare arbitrary-style thread beside a fixed network. */
+  arbitrarySpare: boolean;
+  /** DEEPPHOTO_ARBITRARY_WORKING_SIZE: long side the arbitrary-style net runs at live. */
+  arbitraryWorkingSize?: number;
+}
+
+export interface PathsConfig {
+  /** DEEPPHOTO_BACKGROUNDS_DIR (default var/backgrounds). */
+  backgroundsDir: string;
+  /** DEEPPHOTO_STYLES_DIR: styles made from users' pictures (default var/styles). */
+  stylesDir: string;
+  /** DEEPPHOTO_WEB_DIR: the built web page (default web/out of this repository). */
+  webDir?: string;
+}
+
+export interface ServerConfig {
+  /** PORT (default 8080). */
+  port: number;
+  /** HOST (default 127.0.0.1). */
+  host: string;
+  /** DEEPPHOTO_MAX_SESSIONS: cameras filtered at once (default 2). */
+  maxSessions: number;
+}
+
+/** What a live frame processor needs (structured-clone safe: it travels to the frame worker as workerData). */
+export interface ProcessingConfig {
+  runtime: RuntimeConfig;
+  live: LiveConfig;
+  paths: PathsConfig;
+}
+
+export interface Config extends ProcessingConfig {
+  server: ServerConfig;
+  security: SecurityConfig;
+}
+
+function positiveInt(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return v;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new ConfigError(`${name} must be 0 or 1, got "${raw}"`);
+}
+
+export function readRuntimeConfig(env: Env = process.env): RuntimeConfig {
+  const providers = {} as Record<ModelTask, ExecutionProvider[]>;
+  for (const task of MODEL_TASKS) {
+    try {
+      providers[task] = providersForTask(task, env);
+    } catch (error) {
+      const name = env[providerVariable(task)] !== undefined ? providerVariable(task) : 'DEEPPHOTO_EP';
+      throw new ConfigError(`${name}: ${(error as Error).message}`);
+    }
+  }
+  return { threads: positiveInt(env, 'DEEPPHOTO_THREADS') ?? DEFAULT_THREADS, providers };
+}
+
+export function readLiveConfig(env: Env = process.env): LiveConfig {
+  const tier = env.DEEPPHOTO_LIVE_TIER;
+  if (tier !== undefined && tier !== '' && tier !== 'live' && tier !== 'quality') throw new ConfigError(`DEEPPHOTO_LIVE_TIER must be live or quality, got "${tier}"`);
+  const workingSize = positiveInt(env, 'DEEPPHOTO_LIVE_WORKING_SIZE');
+  const arbitraryWorkingSize = positiveInt(env, 'DEEPPHOTO_ARBITRARY_WORKING_SIZE');
+  return {
+    ...(tier ? { tier } : {}),
+    ...(workingSize ? { workingSize } : {}),
+    // ORT intra-op threads: the session worker runs segmentation, the style thread the style net, side by side;
+    // one thread each fills two cores.
+    threads: positiveInt(env, 'DEEPPHOTO_LIVE_THREADS') ?? 1,
+    styleThread: flag(env, 'DEEPPHOTO_STYLE_THREAD', true),
+    styleThreads: positiveInt(env, 'DEEPPHOTO_STYLE_THREADS') ?? 1,
+    arbitrarySpare: flag(env, 'DEEPPHOTO_ARBITRARY_SPARE', true),
+    ...(arbitraryWorkingSize ? { arbitraryWorkingSize } : {}),
+  };
+}
+
+export function readPathsConfig(env: Env = process.env): PathsConfig {
+  return {
+    backgroundsDir: path.resolve(env.DEEPPHOTO_BACKGROUNDS_DIR || 'var/backgrounds'),
+    stylesDir: path.resolve(env.DEEPPHOTO_STYLES_DIR || 'var/styles'),
+    ...(env.DEEPPHOTO_WEB_DIR ? { webDir: path.resolve(env.DEEPPHOTO_WEB_DIR) } : {}),
+  };
+}
+
+export function readProcessingConfig(env: Env = process.env): ProcessingConfig {
+  return { runtime: readRuntimeConfig(env), live: readLiveConfig(env), paths: readPathsConfig(env) };
+}
+
+/**
+ * Every setting, read once at start from the environment (see README: Configuration). A bad value throws
+ * ConfigError naming the variable; nothing below reads the environment again: threads get what they need as
+ * workerData.
+ */
+export function readConfig(env: Env = process.env): Config {
+  const port = env.PORT === undefined || env.PORT === '' ? 8080 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number 0-65535, got "${env.PORT}"`);
+  return {
+    server: { port, host: env.HOST || '127.0.0.1', maxSessions: positiveInt(env, 'DEEPPHOTO_MAX_SESSIONS') ?? 2 },
+    security: readSecurityConfig(env as NodeJS.ProcessEnv),
+    ...readProcessingConfig(env),
+  };
 }

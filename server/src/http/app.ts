@@ -1,15 +1,15 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { effectFromId, styleIdSchema, styleStrengthSchema, targetSchema, TARGETS, type StyleInfo } from '@deepphoto/shared';
-import { UnknownPersonError } from '../instances/errors.ts';
 import { parsePeopleField } from './people-field.ts';
 import type { PhotoContext } from '../context.ts';
-import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, PhotoInputError, sniffPhotoFormat, type PhotoLimits } from '../photo/io.ts';
+import { DEFAULT_PHOTO_LIMITS, decodePhoto, encodePhoto, formatFor, MIME_TYPES, sniffPhotoFormat, type PhotoLimits } from '../photo/io.ts';
 import { authenticate, registerHttpSecurity, type SecurityContext } from '../security/guard.ts';
 import { ThumbnailCache } from '../photo/thumbnails.ts';
 import { registerEffectRoutes } from './effects-routes.ts';
-import { HttpError } from './errors.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 import { styleRoutes } from './style-routes.ts';
+import { readImageUpload } from './upload.ts';
 
 export interface HttpAppOptions {
   photo: PhotoContext;
@@ -46,11 +46,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   await app.register(multipart, { limits: { fileSize: limits.maxBytes, files: 1, fields: 8, fieldSize: 1024 } });
 
   app.setErrorHandler((error, _request, reply) => {
-    if (error instanceof HttpError) return reply.status(error.status).send(error.toBody());
-    if (error instanceof PhotoInputError) {
-      const status = error.code === 'too_large' ? 413 : 415;
-      return reply.status(status).send({ error: { code: error.code, message: error.message } });
-    }
+    // Every error with a wire code (HTTP checks, photo input, unknown style/person, also from the editor thread).
+    if (error instanceof DeepPhotoError) return reply.status(error.status).send(error.toBody());
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     const code = (error as { code?: string }).code;
     if (code === 'FST_REQ_FILE_TOO_LARGE' || status === 413) {
@@ -78,7 +75,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
 
   app.get<{ Params: { id: string } }>('/api/styles/:id/thumbnail.jpg', async (request, reply) => {
     const id = request.params.id;
-    if (id !== 'none' && !catalog.has(id)) throw new HttpError(404, 'unknown_style', `unknown style "${id}"`);
+    if (id !== 'none' && !catalog.has(id)) throw new DeepPhotoError('unknown_style', `unknown style "${id}"`);
     const jpeg = await thumbnails.get(id);
     return reply.type('image/jpeg').header('cache-control', 'public, max-age=3600').send(jpeg);
   });
@@ -88,9 +85,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
 
   app.post('/api/edit', async (request, reply) => {
     if (options.security && !(await authenticate(options.security, request, reply, 'photo'))) return reply;
-    if (!request.isMultipart()) throw new HttpError(415, 'not_an_image', 'send multipart/form-data with fields image, style, target');
+    if (!request.isMultipart()) throw new DeepPhotoError('not_an_image', 'send multipart/form-data with fields image, style, target');
     // Busy is decided before a byte of the upload is read: a full server does not buffer 25 MB to say no.
-    if (pendingEdits >= maxPending) throw new HttpError(503, 'busy', 'too many photos in progress; try again in a moment');
+    if (pendingEdits >= maxPending) throw new DeepPhotoError('busy', 'too many photos in progress; try again in a moment');
     pendingEdits++;
     try {
       return await editUpload(request, reply);
@@ -100,40 +97,26 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
 
   async function editUpload(request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
-    const fields: Record<string, string> = {};
-    let upload: Buffer | undefined;
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'image') {
-          part.file.resume();
-          throw new HttpError(400, 'bad_request', `unexpected file field "${part.fieldname}"; use "image"`);
-        }
-        upload = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE past the limit
-      } else fields[part.fieldname] = String(part.value);
-    }
-    if (!upload) throw new HttpError(400, 'bad_request', 'missing file field "image"');
-    if (!sniffPhotoFormat(upload)) throw new HttpError(415, 'not_an_image', 'only JPEG, PNG and WebP photos are accepted (recognised by content)');
+    const { bytes: upload, fields } = await readImageUpload(request, 'fields image, style, target');
+    if (!sniffPhotoFormat(upload)) throw new DeepPhotoError('not_an_image', 'only JPEG, PNG and WebP photos are accepted (recognised by content)');
     const target = targetSchema.safeParse(fields.target ?? 'whole');
-    if (!target.success) throw new HttpError(400, 'unknown_target', `unknown target "${fields.target}"; use one of ${TARGETS.join(', ')}`);
+    if (!target.success) throw new DeepPhotoError('unknown_target', `unknown target "${fields.target}"; use one of ${TARGETS.join(', ')}`);
     // `style` is an effect id: a style, `blur-light` / `blur-strong`, `bg-<picture>` (see GET /api/effects).
     const style = fields.style ?? catalog.ids()[0] ?? '';
     if (target.data !== 'none') {
       const effect = styleIdSchema.safeParse(style).success ? effectFromId(style, target.data) : null;
-      if (effect && !effect.ok && effect.code === 'unknown_target') throw new HttpError(400, 'unknown_target', effect.message);
+      if (effect && !effect.ok && effect.code === 'unknown_target') throw new DeepPhotoError('unknown_target', effect.message);
       const known =
         effect?.ok === true &&
         (effect.effect.kind === 'style' ? catalog.has(style) : effect.effect.kind === 'image' ? await options.photo.backgrounds.exists(effect.effect.params.image) : true);
-      if (!known) throw new HttpError(400, 'unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')} and the effects of GET /api/effects`);
+      if (!known) throw new DeepPhotoError('unknown_style', `unknown style "${style}"; available: ${catalog.ids().join(', ')} and the effects of GET /api/effects`, { status: 400 });
     }
     const strength = fields.strength === undefined ? undefined : styleStrengthSchema.safeParse(Number(fields.strength));
-    if (strength && !strength.success) throw new HttpError(400, 'bad_request', `strength must be a number from 0 to 100, got "${fields.strength}"`);
+    if (strength && !strength.success) throw new DeepPhotoError('bad_request', `strength must be a number from 0 to 100, got "${fields.strength}"`);
     const people = parsePeopleField(fields.people, target.data, fields.picks);
     {
       const { image, format } = await decodePhoto(upload, limits);
-      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...people, ...(strength ? { strength: strength.data } : {}) }).catch((error: unknown) => {
-        if (error instanceof UnknownPersonError) throw new HttpError(400, 'unknown_person', error.message);
-        throw error;
-      });
+      const { image: edited, timings, modelId } = await editor.edit(image, { style, target: target.data, ...people, ...(strength ? { strength: strength.data } : {}) });
       const outFormat = formatFor(format);
       const body = await encodePhoto(edited, outFormat);
       return reply

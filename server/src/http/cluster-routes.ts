@@ -5,8 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
-import { LiveError } from '../live/errors.ts';
-import { authenticate, sendLiveError, type SecurityContext } from '../security/guard.ts';
+import { DeepPhotoError } from '../core/errors.ts';
+import { authenticate, sendError, type SecurityContext } from '../security/guard.ts';
 import { ANY_ROOM } from '../security/tokens.ts';
 
 export function clusterRoutes(options: { cluster: ClusterNode; security: SecurityContext }) {
@@ -15,7 +15,7 @@ export function clusterRoutes(options: { cluster: ClusterNode; security: Securit
     app.get('/api/cluster', async (request, reply) => {
       const auth = await authenticate(security, request, reply);
       if (!auth) return reply;
-      if (auth.room !== ANY_ROOM) return sendLiveError(reply, new LiveError('forbidden', 'the cluster view needs a token for any room (--room "*")'));
+      if (auth.room !== ANY_ROOM) return sendError(reply, new DeepPhotoError('forbidden', 'the cluster view needs a token for any room (--room "*")'));
       return reply.header('cache-control', 'no-store').send(await cluster.view());
     });
     app.get('/cluster', async (_request, reply) => reply.type('text/html').header('cache-control', 'no-store').send(CLUSTER_PAGE));

@@ -17,7 +17,8 @@ import { coverFit } from '../pipeline/background-image.ts';
 import { createRgbImage } from '../pipeline/image.ts';
 import { BackgroundLibrary, BUILTIN_BACKGROUNDS, identitySchema, type UserBackground } from '../styles/backgrounds.ts';
 import type { ThumbnailCache } from '../photo/thumbnails.ts';
-import { HttpError } from './errors.ts';
+import { DeepPhotoError } from '../core/errors.ts';
+import { readImageUpload } from './upload.ts';
 
 export interface EffectRoutesOptions {
   photo: PhotoContext;
@@ -39,7 +40,7 @@ export function requestIdentity(request: FastifyRequest): string | null {
   const raw = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
   if (raw === undefined) return null;
   const parsed = identitySchema.safeParse(raw);
-  if (!parsed.success) throw new HttpError(400, 'bad_request', parsed.error.issues[0]?.message ?? 'bad identity');
+  if (!parsed.success) throw new DeepPhotoError('bad_request', parsed.error.issues[0]?.message ?? 'bad identity');
   return parsed.data;
 }
 
@@ -78,12 +79,12 @@ export function registerEffectRoutes(app: FastifyInstance, options: EffectRoutes
   app.get<{ Params: { id: string } }>('/api/effects/:id/thumbnail.jpg', async (request, reply) => {
     const id = request.params.id;
     const resolved = effectFromId(id, id.startsWith(BACKGROUND_ID_PREFIX) ? 'background' : 'whole');
-    if (!resolved.ok) throw new HttpError(404, 'unknown_style', resolved.message);
+    if (!resolved.ok) throw new DeepPhotoError('unknown_style', resolved.message);
     const effect = resolved.effect;
     let jpeg: Buffer;
     if (effect.kind === 'image') {
       const image = effect.params.image;
-      if (!(await photo.backgrounds.exists(image))) throw new HttpError(404, 'unknown_style', `unknown background picture "${image}"`);
+      if (!(await photo.backgrounds.exists(image))) throw new DeepPhotoError('unknown_style', `unknown background picture "${image}"`);
       let pending = pictureThumbs.get(image);
       if (!pending) {
         pending = photo.backgrounds.load(image).then((picture) => {
@@ -98,7 +99,7 @@ export function registerEffectRoutes(app: FastifyInstance, options: EffectRoutes
     } else if (effect.kind === 'blur') {
       jpeg = await thumbnails.get(id, 'background');
     } else {
-      if (effect.kind === 'style' && !photo.catalog.has(id)) throw new HttpError(404, 'unknown_style', `unknown style "${id}"`);
+      if (effect.kind === 'style' && !photo.catalog.has(id)) throw new DeepPhotoError('unknown_style', `unknown style "${id}"`);
       jpeg = await thumbnails.get(id);
     }
     return reply.type('image/jpeg').header('cache-control', 'public, max-age=3600').send(jpeg);
@@ -106,25 +107,13 @@ export function registerEffectRoutes(app: FastifyInstance, options: EffectRoutes
 
   function needIdentity(request: FastifyRequest): string {
     const identity = requestIdentity(request);
-    if (!identity) throw new HttpError(400, 'bad_request', 'send your identity in the x-deepphoto-identity header');
+    if (!identity) throw new DeepPhotoError('bad_request', 'send your identity in the x-deepphoto-identity header');
     return identity;
   }
 
   app.post('/api/backgrounds', async (request, reply) => {
     const identity = needIdentity(request);
-    if (!request.isMultipart()) throw new HttpError(415, 'not_an_image', 'send multipart/form-data with a file field "image"');
-    let upload: Buffer | undefined;
-    let filename = '';
-    for await (const part of request.parts()) {
-      if (part.type !== 'file') continue;
-      if (part.fieldname !== 'image') {
-        part.file.resume();
-        throw new HttpError(400, 'bad_request', `unexpected file field "${part.fieldname}"; use "image"`);
-      }
-      filename = part.filename;
-      upload = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE past the limit (413)
-    }
-    if (!upload) throw new HttpError(400, 'bad_request', 'missing file field "image"');
+    const { bytes: upload, fileName: filename } = await readImageUpload(request);
     const { image } = await decodePhoto(upload, limits); // 415 not_an_image / 413 too_large
     const title = filename.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N} _-]/gu, '').trim().slice(0, 40) || 'My picture';
     const saved = await photo.backgrounds.add(identity, image, title);
@@ -136,8 +125,8 @@ export function registerEffectRoutes(app: FastifyInstance, options: EffectRoutes
   app.delete<{ Params: { id: string } }>('/api/backgrounds/:id', async (request, reply) => {
     const identity = needIdentity(request);
     const id = request.params.id.startsWith(BACKGROUND_ID_PREFIX) ? request.params.id.slice(BACKGROUND_ID_PREFIX.length) : request.params.id;
-    if (!BackgroundLibrary.isUserId(id)) throw new HttpError(400, 'bad_request', `"${request.params.id}" is not an uploaded picture id`);
-    if (!(await photo.backgrounds.remove(identity, id))) throw new HttpError(404, 'not_found', `no uploaded picture "${id}" of yours`);
+    if (!BackgroundLibrary.isUserId(id)) throw new DeepPhotoError('bad_request', `"${request.params.id}" is not an uploaded picture id`);
+    if (!(await photo.backgrounds.remove(identity, id))) throw new DeepPhotoError('not_found', `no uploaded picture "${id}" of yours`);
     pictureThumbs.delete(id);
     return reply.status(204).send();
   });

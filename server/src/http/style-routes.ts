@@ -12,7 +12,8 @@ import type { PhotoContext } from '../context.ts';
 import type { PhotoLimits } from '../photo/io.ts';
 import { decodeStylePicture } from '../photo/style-picture.ts';
 import { isUserStyleId, titleFromFileName, userStyleId } from '../styles/user-styles.ts';
-import { HttpError } from './errors.ts';
+import { DeepPhotoError } from '../core/errors.ts';
+import { readImageUpload } from './upload.ts';
 
 export function userStyleInfo(style: { id: string; title: string }): StyleInfo {
   return { id: style.id, title: style.title, tier: 'live', thumbnailUrl: `/api/styles/${style.id}/thumbnail.jpg`, group: 'user' };
@@ -23,23 +24,10 @@ export async function styleRoutes(app: FastifyInstance, options: { photo: PhotoC
 
   app.post('/api/styles', async (request, reply) => {
     const started = performance.now();
-    if (!request.isMultipart()) throw new HttpError(415, 'not_an_image', 'send multipart/form-data with a file field "image"');
-    let upload: Buffer | undefined;
-    let fileName: string | undefined;
-    let title: string | undefined;
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'image') {
-          part.file.resume();
-          throw new HttpError(400, 'bad_request', `unexpected file field "${part.fieldname}"; use "image"`);
-        }
-        fileName = part.filename;
-        upload = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE past the limit -> 413
-      } else if (part.fieldname === 'title') title = String(part.value);
-    }
-    if (!upload) throw new HttpError(400, 'bad_request', 'missing file field "image"');
+    const { bytes: upload, fileName, fields } = await readImageUpload(request);
+    const title = fields.title;
     if (!catalog.arbitrary?.predictModelId) {
-      throw new HttpError(503, 'model_missing', 'styles from your own pictures need the arbitrary-style networks; see the server log');
+      throw new DeepPhotoError('model_missing', 'styles from your own pictures need the arbitrary-style networks; see the server log');
     }
     // The store doubles as the style-vector cache: the same picture (same sha256) is never predicted twice.
     const known = catalog.userStyles.get(userStyleId(upload));
@@ -49,7 +37,7 @@ export async function styleRoutes(app: FastifyInstance, options: { photo: PhotoC
     try {
       vector = await editor.styleVector(image);
     } catch (error) {
-      if (error instanceof ModelMissingError || (error as Error).name === 'ModelMissingError') throw new HttpError(503, 'model_missing', (error as Error).message);
+      if (error instanceof ModelMissingError || (error as Error).name === 'ModelMissingError') throw new DeepPhotoError('model_missing', (error as Error).message);
       throw error;
     }
     const style = catalog.userStyles.save({ id: userStyleId(upload), title: titleFromFileName(title ?? fileName), vector });
@@ -60,9 +48,9 @@ export async function styleRoutes(app: FastifyInstance, options: { photo: PhotoC
     const id = request.params.id;
     if (!isUserStyleId(id)) {
       const why = catalog.has(id) ? `"${id}" is a built-in style and cannot be deleted` : `"${id}" is not a style id of yours`;
-      throw new HttpError(catalog.has(id) ? 400 : 404, catalog.has(id) ? 'bad_request' : 'not_found', why);
+      throw new DeepPhotoError(catalog.has(id) ? 'bad_request' : 'not_found', why);
     }
-    if (!catalog.userStyles.delete(id)) throw new HttpError(404, 'not_found', `no style "${id}"`);
+    if (!catalog.userStyles.delete(id)) throw new DeepPhotoError('not_found', `no style "${id}"`);
     return reply.status(204).send();
   });
 }

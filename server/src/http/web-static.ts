@@ -15,7 +15,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/out', import.meta.url));
 
 export interface WebStaticOptions {
-  /** The static export folder; default `web/out` of this repository (or `DEEPPHOTO_WEB_DIR`). */
+  /** The static export folder; default `web/out` of this repository (config: `DEEPPHOTO_WEB_DIR`). */
   dir?: string;
 }
 
@@ -29,7 +29,7 @@ main{max-width:34rem;padding:2rem}code{background:#1e222b;padding:.15em .4em;bor
 <p>Run <code>npm run build:web</code> in the project folder, then reload this page.</p></main></body></html>`;
 
 export const webStatic: FastifyPluginAsync<WebStaticOptions> = async (app, options) => {
-  const dir = path.resolve(options.dir ?? process.env.DEEPPHOTO_WEB_DIR ?? DEFAULT_WEB_DIR);
+  const dir = path.resolve(options.dir ?? DEFAULT_WEB_DIR);
   const built = (): boolean => existsSync(path.join(dir, 'index.html'));
 
   await app.register(fastifyStatic, {

@@ -3,7 +3,14 @@
  * in. The effect per style id comes from a registry lookup; a style switch is visible in the picture.
  */
 import type { RgbImage } from '../pipeline/image.ts';
-import type { FrameProcessor, FrameTimings, ProcessorFactory, ProcessorOptions } from './processor.ts';
+import type { FrameProcessor, FrameTimings, ProcessorFactory, ProcessorOptions } from '../pipeline/processor.ts';
+
+/**
+ * The module each session's worker loads its processor from when none is given: this one. To plug in the real
+ * pipeline, point the `processorModule` option of `attachSignaling` at a module exporting a
+ * `createProcessor: ProcessorFactory` (the server does: `pipeline/live-processor.ts`).
+ */
+export const DEFAULT_PROCESSOR_MODULE = import.meta.url;
 
 type PixelEffect = (input: Uint8Array, output: Uint8Array) => void;
 

@@ -46,10 +46,6 @@ export class FlowLimiter<T> {
     return this.inFlight !== undefined;
   }
 
-  get hasPending(): boolean {
-    return this.pending !== undefined;
-  }
-
   /** Resolves when nothing is in flight or waiting. */
   idle(): Promise<void> {
     if (this.inFlight === undefined && this.pending === undefined) return Promise.resolve();
@@ -66,10 +62,6 @@ export class FlowLimiter<T> {
       this.pending = undefined;
     }
     this.notifyIdle();
-  }
-
-  toJSON(): { dropped: number; processed: number; busy: boolean } {
-    return { dropped: this.dropped, processed: this.processed, busy: this.busy };
   }
 
   private startNext(): void {

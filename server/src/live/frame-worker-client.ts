@@ -1,15 +1,11 @@
 /**
- * Main-thread handle of a session's frame worker (`frame-worker.ts`). Spawning runs the worker's TypeScript
- * through tsx, which works the same under `tsx`, vitest and `npm start`.
+ * Main-thread handle of a session's frame worker (`frame-worker.ts`), over the server's one worker-thread
+ * abstraction (core/worker.ts: start, requests, transfer, crash handling, close).
  */
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
-import { ERROR_CODES, type ErrorCode } from '@deepphoto/shared';
-import { LiveError } from './errors.ts';
-import type { FrameProcessor, UpdateResult } from './processor.ts';
-
-const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
-import type { EncodedOutput, FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
+import { WorkerThread } from '../core/worker.ts';
+import type { FrameProcessor, UpdateResult } from '../pipeline/processor.ts';
+import type { EncodedOutput, FrameWorkerProtocol, WorkerInit } from './worker-messages.ts';
 
 export type { EncodedOutput };
 
@@ -20,134 +16,58 @@ export interface FrameWorkerEvents {
   failed: [Error];
 }
 
-const WORKER_URL = new URL('./frame-worker-boot.mjs', import.meta.url);
-let liveWorkers = 0;
+const NAME = 'frame worker';
+const ENTRY = new URL('./frame-worker.ts', import.meta.url);
 
 /** Worker threads alive in this process (for tests and health checks). */
 export function liveFrameWorkerCount(): number {
-  return liveWorkers;
+  return WorkerThread.alive(NAME);
 }
 
 export class FrameWorker extends EventEmitter<FrameWorkerEvents> {
-  private readonly worker: Worker;
-  private nextUpdateId = 1;
-  private readonly updates = new Map<number, { resolve: (result: UpdateResult | undefined) => void; reject: (e: Error) => void }>();
-  private closed = false;
-  private exited: Promise<void>;
-  private constructor(init: WorkerInit) {
+  private thread!: WorkerThread<FrameWorkerProtocol>;
+
+  private constructor() {
     super();
-    this.worker = new Worker(WORKER_URL, {
-      workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: 512 },
-    });
-    liveWorkers++;
-    this.exited = new Promise((resolve) => {
-      this.worker.once('exit', () => {
-        liveWorkers--;
-        for (const u of this.updates.values()) u.reject(new Error('frame worker exited'));
-        this.updates.clear();
-        resolve();
-      });
-    });
-    this.worker.on('error', (error) => {
-      if (!this.closed) this.emit('failed', error);
-    });
-    this.worker.on('message', (message: FromWorker) => this.onMessage(message));
   }
 
   /** Starts a worker and resolves once its processor and codecs are ready. */
   static async start(init: WorkerInit, timeoutMs = 30_000): Promise<FrameWorker> {
-    const fw = new FrameWorker(init);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('frame worker did not start in time')), timeoutMs);
-        const onMessage = (m: FromWorker): void => {
-          if (m.type === 'ready') done(), resolve();
-          else if (m.type === 'init-error') done(), reject(new Error(m.message));
-        };
-        const onExit = (code: number): void => {
-          done();
-          reject(new Error(`frame worker exited with ${code} while starting`));
-        };
-        const onError = (error: Error): void => {
-          done();
-          reject(error);
-        };
-        const done = (): void => {
-          clearTimeout(timer);
-          fw.worker.off('message', onMessage);
-          fw.worker.off('exit', onExit);
-          fw.worker.off('error', onError);
-        };
-        fw.worker.on('message', onMessage);
-        fw.worker.on('exit', onExit);
-        fw.worker.on('error', onError);
-      });
-    } catch (error) {
-      await fw.close();
-      throw error;
-    }
+    const fw = new FrameWorker();
+    fw.thread = await WorkerThread.start<FrameWorkerProtocol>({
+      name: NAME,
+      entry: ENTRY,
+      init,
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+      startTimeoutMs: timeoutMs,
+      onEvent: (event) => {
+        if (event.type === 'encoded') fw.emit('encoded', { ...event, data: new Uint8Array(event.data) });
+        else fw.emit('frame-error', event.message);
+      },
+      onFailed: (error) => fw.emit('failed', error),
+    });
     return fw;
   }
 
   /** Sends one encoded input frame; the bytes are copied into a buffer that is transferred to the worker. */
   pushFrame(data: Uint8Array, rtpTimestamp: number, timestampMs: number, receivedAt: number, keyframe: boolean): void {
-    if (this.closed) return;
+    if (!this.thread.running) return;
     const copy = new ArrayBuffer(data.byteLength);
     new Uint8Array(copy).set(data);
-    this.post({ type: 'frame', data: copy, rtpTimestamp, timestampMs, receivedAt, keyframe }, [copy]);
+    this.thread.send({ type: 'frame', data: copy, rtpTimestamp, timestampMs, receivedAt, keyframe }, [copy]);
   }
 
   requestKeyframe(): void {
-    if (!this.closed) this.post({ type: 'keyframe' });
+    this.thread.send({ type: 'keyframe' });
   }
 
   /** Resolves once the processor inside the worker uses the new options (make-before-break). */
   update(change: Parameters<FrameProcessor['update']>[0]): Promise<UpdateResult | undefined> {
-    if (this.closed) return Promise.reject(new Error('frame worker closed'));
-    const id = this.nextUpdateId++;
-    return new Promise((resolve, reject) => {
-      this.updates.set(id, { resolve, reject });
-      this.post({ type: 'update', id, change });
-    });
+    return this.thread.request({ type: 'update', change });
   }
 
-  /** Asks the worker to release its codecs and processor, then terminates it. Safe to call twice. */
-  async close(graceMs = 2000): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      this.post({ type: 'close' });
-      const timer = setTimeout(() => void this.worker.terminate(), graceMs);
-      await this.exited;
-      clearTimeout(timer);
-    }
-    await this.exited;
-  }
-
-  private post(message: ToWorker, transfer?: ArrayBuffer[]): void {
-    this.worker.postMessage(message, transfer);
-  }
-
-  private onMessage(message: FromWorker): void {
-    switch (message.type) {
-      case 'encoded':
-        this.emit('encoded', { ...message, data: new Uint8Array(message.data) });
-        break;
-      case 'updated': {
-        const u = this.updates.get(message.id);
-        this.updates.delete(message.id);
-        if (message.error) u?.reject(message.code && isErrorCode(message.code) ? new LiveError(message.code, message.error) : new Error(message.error));
-        else u?.resolve(message.result);
-        break;
-      }
-      case 'frame-error':
-        this.emit('frame-error', message.message);
-        break;
-      case 'closed':
-        void this.worker.terminate();
-        break;
-      default:
-        break;
-    }
+  /** Asks the worker to release its codecs and processor, then ends it (after 2 s at the latest). Safe to call twice. */
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }

@@ -4,13 +4,14 @@
  * through a flow limiter (one in flight, newest wins), deferred with setImmediate so that frames queued while
  * one was processed are decoded first and only the newest is processed.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { serveThread, type ThreadContext } from '../core/worker.ts';
 import { createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { createVp8Decoder, createVp8Encoder } from './codec/node-av.ts';
 import type { EncodedFrame, VideoDecoder, VideoEncoder } from './codec/types.ts';
 import { FlowLimiter } from './flow-limiter.ts';
-import { ZERO_TIMINGS, type FrameProcessor, type ProcessorModule } from './processor.ts';
-import type { FromWorker, StageTimings, ToWorker, WorkerInit } from './worker-messages.ts';
+import { ZERO_TIMINGS, type FrameProcessor, type ProcessorModule } from '../pipeline/processor.ts';
+import type { SessionTimings } from '@deepphoto/shared';
+import type { FrameWorkerProtocol } from './worker-messages.ts';
 
 interface Slot {
   image: RgbImage;
@@ -23,27 +24,15 @@ interface Slot {
   decodeMs: number;
 }
 
-const port = parentPort;
-if (!port) throw new Error('frame-worker must run in a worker thread');
-const init = workerData as WorkerInit;
+let emit: ThreadContext<FrameWorkerProtocol>['emit'];
 
-function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
-  port!.postMessage(message, transfer);
+function post(message: FrameWorkerProtocol['event'], transfer?: ArrayBuffer[]): void {
+  emit(message, transfer);
 }
 
 let processor: FrameProcessor;
 let decoder: VideoDecoder;
 let encoder: VideoEncoder;
-try {
-  const mod = (await import(init.processorModule)) as ProcessorModule;
-  if (typeof mod.createProcessor !== 'function') throw new TypeError(`${init.processorModule} does not export createProcessor`);
-  processor = await mod.createProcessor(init.processor);
-  decoder = createVp8Decoder();
-  encoder = createVp8Encoder(init.encoder);
-} catch (error) {
-  post({ type: 'init-error', message: error instanceof Error ? error.message : String(error) });
-  throw error;
-}
 
 let output: RgbImage = createRgbImage(2, 2);
 let forceKeyframe = true;
@@ -82,7 +71,7 @@ async function processAndEncode(slot: Slot): Promise<void> {
   postEncoded(frames, slot, output, { ...timings, decodeMs: slot.decodeMs, processMs: t1 - t0, encodeMs: t2 - t1 });
 }
 
-function postEncoded(frames: EncodedFrame[], source: Pick<Slot, 'rtpTimestamp' | 'receivedAt'>, size: { width: number; height: number }, timings: StageTimings): void {
+function postEncoded(frames: EncodedFrame[], source: Pick<Slot, 'rtpTimestamp' | 'receivedAt'>, size: { width: number; height: number }, timings: SessionTimings): void {
   for (const f of frames) {
     if (f.keyframe) forceKeyframe = false;
     const data = f.data.buffer as ArrayBuffer;
@@ -108,7 +97,7 @@ function postEncoded(frames: EncodedFrame[], source: Pick<Slot, 'rtpTimestamp' |
  * with no RGB conversion either way and no processing. Only while nothing is queued, so that frames never overtake
  * a processed one. Returns false when the codecs cannot do it (the frame then takes the normal path).
  */
-function passThrough(message: Extract<ToWorker, { type: 'frame' }>, size: { width: number; height: number }, decodeMs: number): boolean {
+function passThrough(message: Extract<FrameWorkerProtocol['message'], { type: 'frame' }>, size: { width: number; height: number }, decodeMs: number): boolean {
   const t0 = performance.now();
   const frames = encoder.encodeDecoded(decoder, message.timestampMs, forceKeyframe);
   if (!frames) return false;
@@ -116,7 +105,7 @@ function passThrough(message: Extract<ToWorker, { type: 'frame' }>, size: { widt
   return true;
 }
 
-function onFrame(message: Extract<ToWorker, { type: 'frame' }>): void {
+function onFrame(message: Extract<FrameWorkerProtocol['message'], { type: 'frame' }>): void {
   const t0 = performance.now();
   const size = decoder.decode(new Uint8Array(message.data));
   if (!size) return;
@@ -146,42 +135,31 @@ async function close(): Promise<void> {
   } finally {
     decoder.close();
     encoder.close();
-    post({ type: 'closed' });
-    port!.close();
   }
 }
 
-port.on('message', (message: ToWorker) => {
-  switch (message.type) {
-    case 'frame':
-      if (!closing) {
+await serveThread<FrameWorkerProtocol>(async (thread) => {
+  emit = thread.emit;
+  const { init } = thread;
+  const mod = (await import(init.processorModule)) as ProcessorModule;
+  if (typeof mod.createProcessor !== 'function') throw new TypeError(`${init.processorModule} does not export createProcessor`);
+  processor = await mod.createProcessor(init.processor, init.config);
+  decoder = createVp8Decoder();
+  encoder = createVp8Encoder(init.encoder);
+  return {
+    message(message) {
+      if (message.type === 'keyframe') {
+        forceKeyframe = true;
+      } else if (!closing) {
         try {
           onFrame(message);
         } catch (error) {
           post({ type: 'frame-error', message: error instanceof Error ? error.message : String(error) });
         }
       }
-      break;
-    case 'keyframe':
-      forceKeyframe = true;
-      break;
-    case 'update':
-      processor.update(message.change).then(
-        (result) => post({ type: 'updated', id: message.id, ...(result ? { result } : {}) }),
-        (error: unknown) =>
-          post({
-            type: 'updated',
-            id: message.id,
-            error: error instanceof Error ? error.message : String(error),
-            // A wire error code (e.g. unknown_person) survives the thread boundary; anything else is internal.
-            ...(typeof (error as { code?: unknown })?.code === 'string' ? { code: (error as { code: string }).code } : {}),
-          }),
-      );
-      break;
-    case 'close':
-      void close();
-      break;
-  }
+    },
+    // Rejections (e.g. unknown_person) reach the session with their wire code (core/worker.ts serializes them).
+    request: async (message) => (await processor.update(message.change)) ?? undefined,
+    close,
+  };
 });
-
-post({ type: 'ready' });

@@ -132,7 +132,6 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
   private readonly playoutDelayIds = new Map<RTCRtpTransceiver, number>();
   /** Receive slots of a room call, in offer order: `outputs.video[k]` and `outputs.audio[k]` form slot k. */
   readonly outputs: { video: PeerOutput[]; audio: PeerOutput[] } = { video: [], audio: [] };
-  readonly counters = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, plisSent: 0, keyframeRequests: 0 };
   private readonly options: Required<Omit<LivePeerOptions, 'portRange'>> & Pick<LivePeerOptions, 'portRange'>;
   private readonly incomingBudget: ByteRateWindow;
 
@@ -320,9 +319,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       forwarded?.push({ sequenceNumber: this.sequenceNumber, timestamp: rtpTimestamp >>> 0, marker: header.marker, payload: payloads[i]! });
       this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
       this.outTrack.writeRtp(new RtpPacket(header, payloads[i]!));
-      this.counters.bytesOut += payloads[i]!.length;
     }
-    this.counters.framesOut++;
     if (forwarded) this.emit('frame-packets', forwarded);
   }
 
@@ -331,12 +328,7 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
     const now = performance.now();
     if (this.remoteSsrc === undefined || !this.transceiver || now - this.lastPliAt < this.options.pliIntervalMs) return;
     this.lastPliAt = now;
-    this.counters.plisSent++;
     void this.transceiver.receiver.sendRtcpPLI(this.remoteSsrc).catch(() => {});
-  }
-
-  get depacketizerStats(): ReturnType<Vp8Depacketizer['toJSON']> {
-    return this.depacketizer.toJSON();
   }
 
   /** Safe to call twice. */
@@ -357,7 +349,6 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
   private onRtp(rtp: RtpPacket): void {
     if (this.closed) return;
     if (!this.incomingBudget.admit(rtp.payload.length)) return;
-    this.counters.bytesIn += rtp.payload.length;
     const result = this.depacketizer.push({
       sequenceNumber: rtp.header.sequenceNumber,
       timestamp: rtp.header.timestamp,
@@ -369,13 +360,11 @@ export class LivePeer extends EventEmitter<LivePeerEvents> {
       this.requestKeyframeFromRemote();
       return;
     }
-    this.counters.framesIn++;
     this.emit('frame', { data: result.data, rtpTimestamp: result.timestamp, keyframe: result.keyframe, receivedAt: performance.now() });
   }
 
   private keyframeRequested(reason: 'pli' | 'fir' | 'nack'): void {
     if (this.closed) return;
-    this.counters.keyframeRequests++;
     this.emit('keyframe-request', reason);
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LiveError } from './errors.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 import type { FrameWorker } from './frame-worker-client.ts';
 import { Session, type SessionOptions } from './session.ts';
 
@@ -62,13 +62,13 @@ export class SessionManager {
   private readonly perOwner = new Map<string, number>();
 
   async create(effect: SessionOptions['effect'], owner = 'local'): Promise<Session> {
-    if (this.closed) throw new LiveError('invalid_state', 'server is shutting down');
+    if (this.closed) throw new DeepPhotoError('invalid_state', 'server is shutting down');
     const maxPerOwner = this.options.maxSessionsPerOwner ?? Infinity;
     if ((this.perOwner.get(owner) ?? 0) >= maxPerOwner) {
-      throw new LiveError('busy', `"${owner}" already has ${maxPerOwner} live session(s); end one first`);
+      throw new DeepPhotoError('busy', `"${owner}" already has ${maxPerOwner} live session(s); end one first`);
     }
     if (this.sessions.size + this.starting >= this.options.maxSessions) {
-      throw new LiveError('busy', `the server runs its maximum of ${this.options.maxSessions} live session(s); try again later`);
+      throw new DeepPhotoError('busy', `the server runs its maximum of ${this.options.maxSessions} live session(s); try again later`);
     }
     this.starting++;
     this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
@@ -93,7 +93,7 @@ export class SessionManager {
     session.once('close', release);
     if (this.closed) {
       await session.close('server shutting down');
-      throw new LiveError('invalid_state', 'server is shutting down');
+      throw new DeepPhotoError('invalid_state', 'server is shutting down');
     }
     this.sessions.set(session.id, session);
     session.once('close', () => {

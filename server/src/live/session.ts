@@ -5,10 +5,11 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorPayload, IcePayload, RecordingReadyPayload, StatsPayload, Target } from '@deepphoto/shared';
 import type { EncoderOptions } from './codec/types.ts';
-import { LiveError } from './errors.ts';
+import type { ProcessingConfig } from '../config/config.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 import { FrameWorker, type EncodedOutput } from './frame-worker-client.ts';
 import { LivePeer, type IncomingFrame, type LivePeerOptions } from './peer.ts';
-import type { ProcessorOptions, UpdateResult } from './processor.ts';
+import type { ProcessorOptions, UpdateResult } from '../pipeline/processor.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordingStore } from './recording-store.ts';
 import { StatsWindow } from './stats.ts';
@@ -17,6 +18,8 @@ import { vp8KeyframeSize } from './vp8-rtp.ts';
 export interface SessionOptions {
   id: string;
   processorModule: string;
+  /** The server's processing settings, handed to the processor in the worker (config/config.ts). */
+  processorConfig?: ProcessingConfig;
   effect: { style: string; target: Target; people?: number[] };
   workingWidth?: number;
   encoder?: Partial<EncoderOptions>;
@@ -118,9 +121,9 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** A frame worker for these options, started ahead of any session (a warm spare, see SessionManager). */
-  static startWorker(options: Pick<SessionOptions, 'processorModule' | 'effect' | 'workingWidth' | 'encoder'>): Promise<FrameWorker> {
+  static startWorker(options: Pick<SessionOptions, 'processorModule' | 'processorConfig' | 'effect' | 'workingWidth' | 'encoder'>): Promise<FrameWorker> {
     const processor: ProcessorOptions = { ...options.effect, workingWidth: options.workingWidth };
-    return FrameWorker.start({ processorModule: options.processorModule, processor, encoder: options.encoder ?? {} });
+    return FrameWorker.start({ processorModule: options.processorModule, processor, encoder: options.encoder ?? {}, ...(options.processorConfig ? { config: options.processorConfig } : {}) });
   }
 
   /** A session on an already started worker (whose effect is `spareEffect`), switched to `options.effect`. */
@@ -146,7 +149,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async answer(offerSdp: string): Promise<string> {
-    if (this.closed) throw new LiveError('invalid_state', 'session closed');
+    if (this.closed) throw new DeepPhotoError('invalid_state', 'session closed');
     return this.peer.answer(offerSdp);
   }
 
@@ -156,7 +159,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Make-before-break: resolves once frames use the new effect. */
   async update(change: Partial<{ style: string; target: Target; strength: number }> & Pick<ProcessorOptions, 'people' | 'pick'>): Promise<UpdateResult | undefined> {
-    if (this.closed) throw new LiveError('invalid_state', 'session closed');
+    if (this.closed) throw new DeepPhotoError('invalid_state', 'session closed');
     const result = await this.worker.update(change);
     const { pick: _oneShot, ...lasting } = change;
     this.effect = { ...this.effect, ...lasting, ...(result?.people ? { people: result.people } : {}) };
@@ -169,8 +172,8 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   startRecording(): string {
-    if (this.closed) throw new LiveError('invalid_state', 'session closed');
-    if (this.recorder) throw new LiveError('invalid_state', 'already recording');
+    if (this.closed) throw new DeepPhotoError('invalid_state', 'session closed');
+    if (this.recorder) throw new DeepPhotoError('invalid_state', 'already recording');
     this.recorder = new Recorder(this.options.store, { ffmpegPath: this.options.ffmpegPath, owner: this.options.owner ?? 'local' });
     this.worker.requestKeyframe(); // the recording starts at a keyframe
     return this.recorder.id;
@@ -178,7 +181,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   async stopRecording(): Promise<RecordingReadyPayload> {
     const recorder = this.recorder;
-    if (!recorder) throw new LiveError('invalid_state', 'not recording');
+    if (!recorder) throw new DeepPhotoError('invalid_state', 'not recording');
     this.recorder = undefined;
     const ready = await recorder.stop();
     if (this.listenerCount('recording.ready') > 0) this.emit('recording.ready', ready);
@@ -197,7 +200,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const tasks: Array<Promise<unknown>> = [this.peer.close(), this.worker.close()];
     if (this.recorder) {
       tasks.push(
-        this.stopRecording().catch((error: unknown) => this.reportError(LiveError.from(error).toPayload())),
+        this.stopRecording().catch((error: unknown) => this.reportError(DeepPhotoError.from(error).toPayload())),
       );
     }
     await Promise.allSettled(tasks);
@@ -238,7 +241,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.stats.frameOut(out.data.length, latency, out.timings, out.dropped, out.width, out.height);
     const recorder = this.recorder;
     if (recorder && !recorder.writeFrame(out.data, out.keyframe, out.width, out.height) && recorder.full) {
-      this.stopRecording().catch((error: unknown) => this.reportError(LiveError.from(error).toPayload()));
+      this.stopRecording().catch((error: unknown) => this.reportError(DeepPhotoError.from(error).toPayload()));
     }
   }
 }

@@ -1,5 +1,4 @@
-import type { StatsPayload } from '@deepphoto/shared';
-import type { StageTimings } from './worker-messages.ts';
+import { SESSION_STAGES, zeroTimings, type SessionTimings, type StatsPayload } from '@deepphoto/shared';
 
 /** Accumulates one second of frame figures and turns them into a `stats` payload (pure; the timer is elsewhere). */
 export class StatsWindow {
@@ -12,7 +11,7 @@ export class StatsWindow {
   private droppedNow = 0;
   private width = 0;
   private height = 0;
-  private readonly sums = { decodeMs: 0, segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, processMs: 0, encodeMs: 0, totalMs: 0 };
+  private readonly sums = zeroTimings(SESSION_STAGES);
   private startedAt: number;
 
   constructor(now = performance.now()) {
@@ -24,22 +23,15 @@ export class StatsWindow {
     this.bytesIn += bytes;
   }
 
-  frameOut(bytes: number, latencyMs: number, timings: StageTimings, droppedTotal: number, width: number, height: number): void {
+  frameOut(bytes: number, latencyMs: number, timings: SessionTimings, droppedTotal: number, width: number, height: number): void {
     this.framesOut++;
     this.bytesOut += bytes;
     this.latencySum += latencyMs;
     this.droppedNow = droppedTotal;
     this.width = width;
     this.height = height;
-    const s = this.sums;
-    s.decodeMs += timings.decodeMs;
-    s.segmentMs += timings.segmentMs;
-    s.styleMs += timings.styleMs;
-    s.smoothMs += timings.smoothMs;
-    s.compositeMs += timings.compositeMs;
-    s.processMs += timings.processMs;
-    s.encodeMs += timings.encodeMs;
-    s.totalMs += latencyMs;
+    // The stats' total is the server in→out latency, not the processor's own total.
+    for (const stage of SESSION_STAGES) this.sums[stage] += stage === 'totalMs' ? latencyMs : timings[stage];
   }
 
   /** Closes the window and starts the next one. */
@@ -54,24 +46,18 @@ export class StatsWindow {
       droppedFrames: this.droppedNow - this.droppedAtStart,
       droppedTotal: this.droppedNow,
       latencyMs: r(this.latencySum / n),
-      stages: {
-        decodeMs: r(s.decodeMs / n),
-        segmentMs: r(s.segmentMs / n),
-        styleMs: r(s.styleMs / n),
-        smoothMs: r(s.smoothMs / n),
-        compositeMs: r(s.compositeMs / n),
-        processMs: r(s.processMs / n),
-        encodeMs: r(s.encodeMs / n),
-        totalMs: r(s.totalMs / n),
-      },
+      stages: zeroTimings(SESSION_STAGES),
       width: this.width,
       height: this.height,
       bitrateKbpsIn: r((this.bytesIn * 8) / 1000 / seconds),
       bitrateKbpsOut: r((this.bytesOut * 8) / 1000 / seconds),
       recording,
     };
+    for (const stage of SESSION_STAGES) {
+      payload.stages[stage] = r(s[stage] / n);
+      s[stage] = 0;
+    }
     this.framesIn = this.framesOut = this.bytesIn = this.bytesOut = this.latencySum = 0;
-    for (const k of Object.keys(s) as Array<keyof typeof s>) s[k] = 0;
     this.droppedAtStart = this.droppedNow;
     this.startedAt = now;
     return payload;

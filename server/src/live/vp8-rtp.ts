@@ -226,10 +226,6 @@ export class Vp8Depacketizer {
     return { kind: 'frame', data, timestamp: this.frameTimestamp, keyframe };
   }
 
-  toJSON(): DepacketizerStats {
-    return { ...this.stats };
-  }
-
   private append(bytes: Uint8Array): void {
     const need = this.length + bytes.length;
     if (need > this.buffer.length) {

@@ -1,22 +1,14 @@
+import type { SessionTimings } from '@deepphoto/shared';
+import type { ProcessingConfig } from '../config/config.ts';
 import type { EncoderOptions } from './codec/types.ts';
-import type { FrameTimings, ProcessorOptions, UpdateResult } from './processor.ts';
+import type { ProcessorOptions, UpdateResult } from '../pipeline/processor.ts';
 
 export interface WorkerInit {
   processorModule: string;
   processor: ProcessorOptions;
   encoder: Partial<EncoderOptions>;
-}
-
-export type ToWorker =
-  | { type: 'frame'; data: ArrayBuffer; rtpTimestamp: number; timestampMs: number; receivedAt: number; keyframe: boolean }
-  | { type: 'keyframe' }
-  | { type: 'update'; id: number; change: Partial<ProcessorOptions> }
-  | { type: 'close' };
-
-export interface StageTimings extends FrameTimings {
-  decodeMs: number;
-  processMs: number;
-  encodeMs: number;
+  /** Handed to the processor module's createProcessor (the worker never reads the environment). */
+  config?: ProcessingConfig;
 }
 
 /** One processed, encoded frame as the session receives it. */
@@ -27,14 +19,19 @@ export interface EncodedOutput {
   receivedAt: number;
   width: number;
   height: number;
-  timings: StageTimings;
+  /** The processor's stages plus decode, process and encode in the worker. */
+  timings: SessionTimings;
   dropped: number;
 }
 
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'init-error'; message: string }
-  | ({ type: 'encoded'; data: ArrayBuffer } & Omit<EncodedOutput, 'data'>)
-  | { type: 'updated'; id: number; error?: string; code?: string; result?: UpdateResult }
-  | { type: 'frame-error'; message: string }
-  | { type: 'closed' };
+/** What the session's frame worker speaks over core/worker.ts. */
+export interface FrameWorkerProtocol {
+  init: WorkerInit;
+  /** Resolves once the processor uses the new options (make-before-break). */
+  request: { type: 'update'; change: Partial<ProcessorOptions> };
+  reply: UpdateResult | undefined;
+  message:
+    | { type: 'frame'; data: ArrayBuffer; rtpTimestamp: number; timestampMs: number; receivedAt: number; keyframe: boolean }
+    | { type: 'keyframe' };
+  event: ({ type: 'encoded'; data: ArrayBuffer } & Omit<EncodedOutput, 'data'>) | { type: 'frame-error'; message: string };
+}

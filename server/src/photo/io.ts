@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { RgbImage } from '../pipeline/image.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 
 /** Limits on what a still photo may be; both bytes and pixels are bounded (a small PNG can decode to gigapixels). */
 export interface PhotoLimits {
@@ -15,13 +16,13 @@ export const DEFAULT_PHOTO_LIMITS: PhotoLimits = {
 export type PhotoErrorCode = 'too_large' | 'not_an_image';
 
 /** A photo we refuse, with the HTTP-visible reason. */
-export class PhotoInputError extends Error {
-  override readonly name = 'PhotoInputError';
+export class PhotoInputError extends DeepPhotoError {
   constructor(
-    readonly code: PhotoErrorCode,
+    override readonly code: PhotoErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
+    this.name = 'PhotoInputError';
   }
 }
 
@@ -33,11 +34,13 @@ export interface DecodedPhoto {
   format: string;
 }
 
-/** Decodes any format sharp reads to RGB, applying EXIF orientation and flattening alpha onto white. */
-export async function decodePhoto(bytes: Uint8Array, limits: PhotoLimits = DEFAULT_PHOTO_LIMITS): Promise<DecodedPhoto> {
-  if (bytes.length > limits.maxBytes) {
-    throw new PhotoInputError('too_large', `photo is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
-  }
+/**
+ * The checks every uploaded picture passes before it is decoded: byte size, readable header, dimensions, pixel
+ * count (read from the header alone, so a decompression bomb is refused before it is expanded). `noun` names the
+ * upload in messages ("photo", "picture").
+ */
+export async function checkPicture(bytes: Uint8Array, limits: PhotoLimits, noun: string): Promise<sharp.Metadata & { format: keyof sharp.FormatEnum }> {
+  if (bytes.length > limits.maxBytes) throw new PhotoInputError('too_large', `${noun} is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
   let metadata: sharp.Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -48,8 +51,14 @@ export async function decodePhoto(bytes: Uint8Array, limits: PhotoLimits = DEFAU
   const height = metadata.height ?? 0;
   if (!metadata.format || width <= 0 || height <= 0) throw new PhotoInputError('not_an_image', 'not an image: no dimensions');
   if (width * height > limits.maxPixels) {
-    throw new PhotoInputError('too_large', `photo is ${width}x${height} = ${width * height} pixels; the limit is ${limits.maxPixels}`);
+    throw new PhotoInputError('too_large', `${noun} is ${width}x${height} = ${width * height} pixels; the limit is ${limits.maxPixels}`);
   }
+  return metadata as sharp.Metadata & { format: keyof sharp.FormatEnum };
+}
+
+/** Decodes any format sharp reads to RGB, applying EXIF orientation and flattening alpha onto white. */
+export async function decodePhoto(bytes: Uint8Array, limits: PhotoLimits = DEFAULT_PHOTO_LIMITS): Promise<DecodedPhoto> {
+  const metadata = await checkPicture(bytes, limits, 'photo');
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxPixels })
       .rotate()

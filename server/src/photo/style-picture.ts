@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { STYLE_IMAGE_SIDE } from '../pipeline/arbitrary-style.ts';
 import type { RgbImage } from '../pipeline/image.ts';
-import { DEFAULT_PHOTO_LIMITS, PhotoInputError, type PhotoLimits } from './io.ts';
+import { checkPicture, DEFAULT_PHOTO_LIMITS, PhotoInputError, type PhotoLimits } from './io.ts';
 
 /**
  * A style picture straight to what the prediction network sees: its centred square at 256x256. Decoding at that
@@ -9,17 +9,7 @@ import { DEFAULT_PHOTO_LIMITS, PhotoInputError, type PhotoLimits } from './io.ts
  * 12-megapixel photo. Same limits and error codes as photos (413 too_large, 415 not_an_image).
  */
 export async function decodeStylePicture(bytes: Uint8Array, limits: PhotoLimits = DEFAULT_PHOTO_LIMITS): Promise<RgbImage> {
-  if (bytes.length > limits.maxBytes) throw new PhotoInputError('too_large', `picture is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
-  let metadata: sharp.Metadata;
-  try {
-    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch {
-    throw new PhotoInputError('not_an_image', 'not an image sharp can read (JPEG, PNG, WebP, GIF, TIFF, AVIF)');
-  }
-  const width = metadata.width ?? 0;
-  const height = metadata.height ?? 0;
-  if (!metadata.format || width <= 0 || height <= 0) throw new PhotoInputError('not_an_image', 'not an image: no dimensions');
-  if (width * height > limits.maxPixels) throw new PhotoInputError('too_large', `picture is ${width}x${height}; the limit is ${limits.maxPixels} pixels`);
+  await checkPicture(bytes, limits, 'picture');
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxPixels })
       .rotate()

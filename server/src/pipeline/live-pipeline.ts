@@ -6,16 +6,17 @@ import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
 import { compositeAlpha8, TARGET_RULES } from './composite.ts';
 import { createEffectRenderer, resolveEffect, type BackgroundPictureSource, type EffectRenderer } from './effect-stage.ts';
-import { MaskRefiner } from './feather.ts';
+import { LiveMaskChain } from './live-mask.ts';
 import { createAlpha8, createMask, createRgbImage, maskToAlpha8, type Alpha8, type Mask, type RgbImage } from './image.ts';
 import { NativeScalerCache } from './native-scale.ts';
 import { ResamplerCache } from './resample.ts';
 import { Segmenter } from './segment.ts';
-import { DEFAULT_SMOOTHING, MaskSmoother, type SmoothingOptions } from './smooth.ts';
+import { DEFAULT_SMOOTHING, type SmoothingOptions } from './smooth.ts';
 import { sharedRgbImage, ThreadedStylizer } from './style-thread.ts';
 import { Stylizer, workingSize } from './stylize.ts';
 import { DEFAULT_TEMPORAL, TemporalBlender, type TemporalOptions } from './temporal.ts';
 import { ArbitraryStylizer } from './arbitrary-style.ts';
+import type { FrameTimings } from './processor.ts';
 
 /** What the live pipeline needs of a style stage: the in-thread Stylizer or the ThreadedStylizer. */
 interface StyleStage {
@@ -28,17 +29,8 @@ interface StyleStage {
   close?(): void;
 }
 
-export interface FrameTimings {
-  segmentMs: number;
-  styleMs: number;
-  /** Person selection (detection on its frames, tracking, split); absent for other targets. */
-  peopleMs?: number;
-  smoothMs: number;
-  compositeMs: number;
-  /** Temporal blending of the styled picture (temporal.ts); absent where the stage did not run. */
-  temporalMs?: number;
-  totalMs: number;
-}
+/** `Stage -> ms` of one frame (the shared type): peopleMs (person selection) and temporalMs only where they ran. */
+export type { FrameTimings };
 
 export interface LivePipelineOptions {
   /** The effect id: a style id (`candy`), `blur-light` / `blur-strong`, `bg-<picture>` or `none`. */
@@ -149,8 +141,7 @@ export class LivePipeline {
   private frameDoneWaiters: (() => void)[] = [];
   private framesInProgress = 0;
   private framesDone = 0;
-  private readonly smoother: MaskSmoother;
-  private readonly refiner = new MaskRefiner();
+  private readonly mask: LiveMaskChain;
   private readonly temporal: TemporalBlender;
   private readonly downscale = new ResamplerCache();
   private readonly upMask = new NativeScalerCache();
@@ -166,14 +157,14 @@ export class LivePipeline {
   private constructor(
     private readonly runtime: ModelRuntime,
     private readonly catalog: StyleCatalog,
-    private readonly segmenter: Segmenter,
+    segmenter: Segmenter,
     stages: EffectStages,
     options: LivePipelineOptions,
   ) {
     this.options = options;
     this.stylizer = stages.stylizer;
     this.renderer = stages.renderer;
-    this.smoother = new MaskSmoother(options.smoothing);
+    this.mask = new LiveMaskChain(segmenter, options.smoothing);
     this.temporal = new TemporalBlender(options.temporal);
   }
 
@@ -203,7 +194,7 @@ export class LivePipeline {
     const transferModelId = this.catalog.arbitrary?.transferModelId;
     if (!this.options.spareArbitraryStage || !this.options.styleThread || !transferModelId || this.spare) return;
     const placeholder = { vector: new Float32Array(100), strength: 1, predictModelId: this.catalog.arbitrary?.predictModelId, key: 'spare', maxLongSide: this.options.arbitraryLongSide };
-    this.spare = ThreadedStylizer.start(transferModelId, this.options.styleThreads, placeholder).catch(() => undefined);
+    this.spare = ThreadedStylizer.start(transferModelId, { threads: this.options.styleThreads, providers: this.runtime.providers }, placeholder).catch(() => undefined);
   }
 
   /** The spare stage if it runs `networkId` (it is handed over: the pipeline no longer holds it as a spare). */
@@ -229,7 +220,7 @@ export class LivePipeline {
       const predictModelId = catalog.arbitrary?.predictModelId;
       const key = LivePipeline.stageKey(catalog, options);
       const maxLongSide = options.arbitraryLongSide;
-      if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads, { vector, strength, predictModelId, key, maxLongSide });
+      if (options.styleThread) return ThreadedStylizer.start(modelId, { threads: options.styleThreads, providers: runtime.providers }, { vector, strength, predictModelId, key, maxLongSide });
       const predict = strength < 1 && predictModelId ? await runtime.load(predictModelId) : undefined;
       const stage = new ArbitraryStylizer(await runtime.load(modelId), vector, predict, { strength: predict ? strength : 1, maxLongSide }, key);
       return {
@@ -245,7 +236,7 @@ export class LivePipeline {
         },
       };
     }
-    if (options.styleThread) return ThreadedStylizer.start(modelId, options.styleThreads);
+    if (options.styleThread) return ThreadedStylizer.start(modelId, { threads: options.styleThreads, providers: runtime.providers });
     return new Stylizer(await runtime.load(modelId));
   }
 
@@ -453,7 +444,7 @@ export class LivePipeline {
   private downscaled(input: RgbImage, small: RgbImage | undefined): FrameBuffers {
     if (this.buffers?.width !== input.width || this.buffers.height !== input.height) {
       this.buffers = allocate(input.width, input.height, this.options.workingLongSide);
-      this.smoother.reset();
+      this.mask.reset();
       this.livePeople?.reset();
     }
     const b = this.buffers;
@@ -471,11 +462,8 @@ export class LivePipeline {
   /** Segment, smooth over time and refine at working size (into `maskSmall`), then upsample (into `maskFull`). */
   private async personMask(b: FrameBuffers, timestampMs: number, timings: FrameTimings): Promise<void> {
     let t = performance.now();
-    const lowRes = await this.segmenter.segment(b.small);
-    timings.segmentMs = performance.now() - t;
-    t = performance.now();
-    this.smoother.apply(lowRes, timestampMs);
-    this.refiner.refine(lowRes, b.small, b.maskSmall);
+    timings.segmentMs = (await this.mask.run(b.small, timestampMs, b.maskSmall)).segmentMs;
+    t += timings.segmentMs; // smoothMs: smoothing, refining, person selection and upsampling, as before
     const { target } = this.options;
     if (isPeopleTarget(target) && this.livePeople) {
       const p = await this.livePeople.apply(b.small, b.maskSmall, timestampMs, this.options.people ?? [], target === 'people-except');
@@ -518,7 +506,7 @@ export class LivePipeline {
     void this.currentFrame.finally(() => {
       stylizer?.close?.();
       renderer?.close?.();
-      this.segmenter.close();
+      this.mask.close();
       this.upMask.close();
       this.upStyled.close();
     });

@@ -2,7 +2,8 @@
  * The live path's frame processor: what each session's worker thread loads (see `server/src/pipeline/processor.ts`).
  * It owns one ModelRuntime per worker — sessions never share ORT state across threads — and a LivePipeline.
  */
-import { providersForTask, ModelRuntime, type Logger } from '../runtime/onnx.ts';
+import { readProcessingConfig, type ProcessingConfig } from '../config/config.ts';
+import { ModelRuntime, type Logger } from '../runtime/onnx.ts';
 import { BackgroundLibrary } from '../styles/backgrounds.ts';
 import { StyleCatalog, type StyleTier } from '../styles/catalog.ts';
 import type { FrameProcessor, ProcessorFactory, ProcessorOptions, UpdateResult } from './processor.ts';
@@ -20,21 +21,21 @@ const workerLogger: Logger = {
  * Which network and working size a live session uses. On a GPU the teachers run at full frame size (quality);
  * on CPU the distilled light nets at 256 px long side (real time: `bench:live` on 2 cores with the browser beside it
  * gave 24.0 fps at 256 against 19.9 fps at 320, with hardly a visible difference once upsampled to 640x480).
- * `DEEPPHOTO_LIVE_TIER` and `DEEPPHOTO_LIVE_WORKING_SIZE` override. The GPU case is decided by the provider the
- * style model really got, not by what was asked for.
+ * `config.live.tier` and `config.live.workingSize` (DEEPPHOTO_LIVE_TIER, DEEPPHOTO_LIVE_WORKING_SIZE) override. The
+ * GPU case is decided by the provider the style model really got, not by what was asked for.
  */
 export async function chooseLiveTier(
   runtime: ModelRuntime,
   catalog: StyleCatalog,
   style: string,
-  env: NodeJS.ProcessEnv = process.env,
+  config: Pick<ProcessingConfig, 'runtime' | 'live'>,
 ): Promise<Pick<LivePipelineOptions, 'tier' | 'workingLongSide'>> {
-  const tierOverride = env.DEEPPHOTO_LIVE_TIER === 'quality' || env.DEEPPHOTO_LIVE_TIER === 'live' ? (env.DEEPPHOTO_LIVE_TIER as StyleTier) : undefined;
-  const sizeOverride = Number(env.DEEPPHOTO_LIVE_WORKING_SIZE) > 0 ? Number(env.DEEPPHOTO_LIVE_WORKING_SIZE) : undefined;
+  const tierOverride: StyleTier | undefined = config.live.tier;
+  const sizeOverride = config.live.workingSize;
   let tier: StyleTier = tierOverride ?? 'live';
   // Blur and picture effects run no network: probe the GPU with the first style instead (a switch may come).
   const probe = catalog.has(style) ? style : catalog.ids()[0];
-  if (!tierOverride && probe !== undefined && providersForTask('style', env)[0] !== 'cpu') {
+  if (!tierOverride && probe !== undefined && config.runtime.providers.style[0] !== 'cpu') {
     const quality = await runtime.load(catalog.modelFor(probe, 'quality'));
     if (quality.provider !== 'cpu') tier = 'quality';
   }
@@ -77,25 +78,26 @@ class PipelineProcessor implements FrameProcessor {
   }
 }
 
-export const createProcessor: ProcessorFactory = async (options) => {
-  // ORT intra-op threads: the session worker runs segmentation, the style thread the style net, side by side; one
-  // thread each fills two cores (DEEPPHOTO_LIVE_THREADS / DEEPPHOTO_STYLE_THREADS override).
-  const envThreads = (name: string) => (Number(process.env[name]) > 0 ? Number(process.env[name]) : 1);
-  const runtime = new ModelRuntime({ logger: workerLogger, threads: envThreads('DEEPPHOTO_LIVE_THREADS') });
+/** The settings a processor uses when the live layer hands it none: every default, nothing from the environment. */
+const DEFAULT_PROCESSING_CONFIG: ProcessingConfig = readProcessingConfig({});
+
+/** `config`: read once in the main thread (config/config.ts) and handed over as the frame worker's workerData. */
+export const createProcessor: ProcessorFactory = async (options, config = DEFAULT_PROCESSING_CONFIG) => {
+  const runtime = new ModelRuntime({ logger: workerLogger, threads: config.live.threads, providers: config.runtime.providers });
   try {
-    const catalog = await StyleCatalog.discover({}, workerLogger.warn);
-    const tier = await chooseLiveTier(runtime, catalog, options.style);
+    const catalog = await StyleCatalog.discover({ userStylesDir: config.paths.stylesDir }, workerLogger.warn);
+    const tier = await chooseLiveTier(runtime, catalog, options.style, config);
     const pipeline = await LivePipeline.create(runtime, catalog, {
       style: options.style,
       target: options.target,
       ...(options.strength !== undefined ? { strength: options.strength } : {}),
       ...(options.people ? { people: options.people } : {}),
       ...tier,
-      styleThread: process.env.DEEPPHOTO_STYLE_THREAD !== '0',
-      styleThreads: envThreads('DEEPPHOTO_STYLE_THREADS'),
-      pictures: new BackgroundLibrary(),
-      spareArbitraryStage: process.env.DEEPPHOTO_ARBITRARY_SPARE !== '0',
-      ...(Number(process.env.DEEPPHOTO_ARBITRARY_WORKING_SIZE) > 0 ? { arbitraryLongSide: Number(process.env.DEEPPHOTO_ARBITRARY_WORKING_SIZE) } : {}),
+      styleThread: config.live.styleThread,
+      styleThreads: config.live.styleThreads,
+      pictures: new BackgroundLibrary({ dir: config.paths.backgroundsDir }),
+      spareArbitraryStage: config.live.arbitrarySpare,
+      ...(config.live.arbitraryWorkingSize ? { arbitraryLongSide: config.live.arbitraryWorkingSize } : {}),
       ...(options.workingWidth ? { workingLongSide: options.workingWidth } : {}),
     });
     return new PipelineProcessor(pipeline, runtime);

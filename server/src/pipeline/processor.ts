@@ -4,13 +4,14 @@
  * (make-before-break: it resolves once the new effect is in use). `LivePipeline` implements it.
  *
  * Processors run inside a session's worker thread, so the live layer chooses them by *module*: a module whose
- * `createProcessor` export is a `ProcessorFactory` (see `live/processor.ts` for the module the live path loads).
+ * `createProcessor` export is a `ProcessorFactory` (`pipeline/live-processor.ts` in the server, `live/builtin-processors.ts` by default).
  */
-import type { PickPayload, Target } from '@deepphoto/shared';
+import { PROCESSOR_STAGES, zeroTimings, type PickPayload, type ProcessorTimings, type Target } from '@deepphoto/shared';
+import type { ProcessingConfig } from '../config/config.ts';
 import type { RgbImage } from './image.ts';
-import type { FrameTimings } from './live-pipeline.ts';
 
-export type { FrameTimings };
+/** What a processor reports per frame: the shared `Stage -> ms` type (segment, style, smooth, composite, total). */
+export type FrameTimings = ProcessorTimings;
 
 export interface ProcessorOptions {
   style: string;
@@ -46,11 +47,12 @@ export interface FrameProcessor {
   close(): void;
 }
 
-export type ProcessorFactory = (options: ProcessorOptions) => Promise<FrameProcessor>;
+/** `config`: the server's settings for processing (ORT, live path, folders), read once in the main thread. */
+export type ProcessorFactory = (options: ProcessorOptions, config?: ProcessingConfig) => Promise<FrameProcessor>;
 
 /** What a processor module must export. */
 export interface ProcessorModule {
   createProcessor: ProcessorFactory;
 }
 
-export const ZERO_TIMINGS: Readonly<FrameTimings> = Object.freeze({ segmentMs: 0, styleMs: 0, smoothMs: 0, compositeMs: 0, totalMs: 0 });
+export const ZERO_TIMINGS: Readonly<FrameTimings> = Object.freeze(zeroTimings(PROCESSOR_STAGES));

@@ -6,47 +6,48 @@
  * (frame-size styled picture) once per size with `sharedRgbImage`, writes the input, calls `stylize`, may read the
  * input meanwhile, and reads the output only after the promise resolves. One run at a time.
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerThread } from '../core/worker.ts';
+import type { ModelRuntimeOptions } from '../runtime/onnx.ts';
 import type { RgbImage } from './image.ts';
 import type { Size } from './stylize.ts';
 
-export interface StyleThreadInit {
-  modelId: string;
+/** The ORT settings of a style thread: its threads, and the providers of the runtime that starts it. */
+export interface StyleThreadRuntime {
   threads: number;
+  providers?: ModelRuntimeOptions['providers'];
+}
+
+export interface StyleThreadInit extends StyleThreadRuntime {
+  modelId: string;
   /** Arbitrary-style looks: the style vector, strength 0..1, and the prediction net (needed below 100 %). */
   arbitrary?: { vector: Float32Array; strength: number; predictModelId: string | undefined; maxLongSide: number };
 }
 
-export type StyleThreadRequest =
-  | {
-      type: 'run';
-      seq: number;
-      input: SharedArrayBuffer;
-      inputWidth: number;
-      inputHeight: number;
-      output: SharedArrayBuffer;
-      outputWidth: number;
-      outputHeight: number;
-      maxLongSide: number;
-    }
-  | { type: 'set-style'; seq: number; vector: Float32Array; strength: number; predictModelId: string | undefined }
-  | { type: 'close' }
-  /** Fault injection for tests: honoured only with DEEPPHOTO_FAULT_INJECTION=1 in the thread's environment. */
-  | { type: 'crash' };
+/** What the style thread speaks over core/worker.ts. */
+export interface StyleThreadProtocol {
+  init: StyleThreadInit;
+  request:
+    | {
+        type: 'run';
+        input: SharedArrayBuffer;
+        inputWidth: number;
+        inputHeight: number;
+        output: SharedArrayBuffer;
+        outputWidth: number;
+        outputHeight: number;
+        maxLongSide: number;
+      }
+    | { type: 'set-style'; vector: Float32Array; strength: number; predictModelId: string | undefined };
+  /** `run`: the network's time in ms; `set-style`: null. */
+  reply: number | null;
+}
 
-export type StyleThreadReply =
-  | { type: 'ready' }
-  | { type: 'init-error'; message: string }
-  | { type: 'done'; seq: number; ms: number }
-  | { type: 'style-set'; seq: number; error?: string }
-  | { type: 'failed'; seq: number; message: string };
+const NAME = 'style thread';
+const ENTRY = new URL('./style-thread-worker.ts', import.meta.url);
 
-const BOOT_URL = new URL('./style-thread-boot.mjs', import.meta.url);
-
-let runningThreads = 0;
 /** Style threads alive in this thread (tests use it to prove none is left behind). */
 export function liveStyleThreads(): number {
-  return runningThreads;
+  return WorkerThread.alive(NAME);
 }
 
 /** An RgbImage whose pixels live in a SharedArrayBuffer, so another thread can read or write them in place. */
@@ -62,102 +63,45 @@ function sharedBuffer(image: RgbImage): SharedArrayBuffer {
 }
 
 export class ThreadedStylizer {
-  private seq = 0;
-  private pending: { seq: number; resolve: () => void; reject: (e: Error) => void } | undefined;
-  private readonly styleChanges = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private closed = false;
+  /** A run is in flight (one at a time: the shared output buffer is written by it). */
+  private running = false;
 
   private constructor(
     /** The network, or for arbitrary-style looks a key naming network, look and strength (tells stages apart). */
     public modelId: string,
     /** The network the thread runs (the manifest id). */
     readonly networkId: string,
-    private readonly worker: Worker,
+    private readonly thread: WorkerThread<StyleThreadProtocol>,
     /** Whether the thread runs an arbitrary-style network, whose look can change in place. */
     readonly arbitrary: boolean,
-  ) {
-    worker.on('message', (message: StyleThreadReply) => {
-      if (message.type === 'style-set') {
-        const waiting = this.styleChanges.get(message.seq);
-        this.styleChanges.delete(message.seq);
-        if (message.error) waiting?.reject(new Error(`style thread: ${message.error}`));
-        else waiting?.resolve();
-        return;
-      }
-      const pending = this.pending;
-      if (!pending || (message.type !== 'done' && message.type !== 'failed') || message.seq !== pending.seq) return;
-      this.pending = undefined;
-      if (message.type === 'done') pending.resolve();
-      else pending.reject(new Error(`style thread: ${message.message}`));
-    });
-    // For the thread's whole life: an uncaught error in it must fail this stage, not the process (a Worker
-    // 'error' without a listener is rethrown in the parent).
-    worker.on('error', (error) => {
-      this.closed = true;
-      this.pending?.reject(new Error(`style thread crashed: ${error.message}`));
-      this.pending = undefined;
-    });
-    worker.on('exit', () => {
-      this.closed = true;
-      this.pending?.reject(new Error('style thread exited'));
-      this.pending = undefined;
-      for (const waiting of this.styleChanges.values()) waiting.reject(new Error('style thread exited'));
-      this.styleChanges.clear();
-    });
-  }
+  ) {}
 
   /** Arbitrary-style threads only: another look (vector, strength) for the next frames, without a new thread. */
-  setStyle(style: { vector: Float32Array; strength: number; predictModelId: string | undefined; key: string }): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('style thread is closed'));
-    if (!this.arbitrary) return Promise.reject(new TypeError('setStyle: not an arbitrary-style thread'));
-    const seq = ++this.seq;
-    return new Promise<void>((resolve, reject) => {
-      this.styleChanges.set(seq, {
-        resolve: () => {
-          this.modelId = style.key;
-          resolve();
-        },
-        reject,
-      });
-      this.worker.postMessage({ type: 'set-style', seq, vector: style.vector, strength: style.strength, predictModelId: style.predictModelId } satisfies StyleThreadRequest);
-    });
+  async setStyle(style: { vector: Float32Array; strength: number; predictModelId: string | undefined; key: string }): Promise<void> {
+    if (!this.arbitrary) throw new TypeError('setStyle: not an arbitrary-style thread');
+    await this.thread.request({ type: 'set-style', vector: style.vector, strength: style.strength, predictModelId: style.predictModelId });
+    this.modelId = style.key;
   }
 
-  /** Starts the thread and resolves once its model is loaded and warmed up. */
-  static start(modelId: string, threads = 1, arbitrary?: StyleThreadInit['arbitrary'] & { key: string }): Promise<ThreadedStylizer> {
-    const init: StyleThreadInit = { modelId, threads, ...(arbitrary ? { arbitrary: { vector: arbitrary.vector, strength: arbitrary.strength, predictModelId: arbitrary.predictModelId, maxLongSide: arbitrary.maxLongSide } } : {}) };
-    const worker = new Worker(BOOT_URL, { workerData: init });
-    const stageId = arbitrary?.key ?? modelId;
-    runningThreads++;
-    worker.once('exit', () => runningThreads--);
-    return new Promise((resolve, reject) => {
-      const onMessage = (message: StyleThreadReply) => {
-        if (message.type === 'ready') {
-          worker.off('message', onMessage);
-          worker.off('error', onError);
-          resolve(new ThreadedStylizer(stageId, modelId, worker, arbitrary !== undefined));
-        } else if (message.type === 'init-error') {
-          worker.off('error', onError);
-          void worker.terminate();
-          reject(new Error(message.message));
-        }
-      };
-      const onError = (error: Error) => {
-        void worker.terminate();
-        reject(error);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', onError);
-    });
+  /**
+   * Starts the thread and resolves once its model is loaded and warmed up. `faultInjection`: let injectCrash()
+   * crash it (tests of fault containment).
+   */
+  static async start(
+    modelId: string,
+    runtime: StyleThreadRuntime = { threads: 1 },
+    arbitrary?: StyleThreadInit['arbitrary'] & { key: string },
+    options: { faultInjection?: boolean } = {},
+  ): Promise<ThreadedStylizer> {
+    const init: StyleThreadInit = { modelId, threads: runtime.threads, ...(runtime.providers ? { providers: runtime.providers } : {}), ...(arbitrary ? { arbitrary: { vector: arbitrary.vector, strength: arbitrary.strength, predictModelId: arbitrary.predictModelId, maxLongSide: arbitrary.maxLongSide } } : {}) };
+    const thread = await WorkerThread.start<StyleThreadProtocol>({ name: NAME, entry: ENTRY, init, ...(options.faultInjection ? { faultInjection: true } : {}) });
+    return new ThreadedStylizer(arbitrary?.key ?? modelId, modelId, thread, arbitrary !== undefined);
   }
 
-  stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<Size> {
-    if (this.closed) return Promise.reject(new Error('style thread is closed'));
-    if (this.pending) return Promise.reject(new Error('style thread: one run at a time'));
-    const seq = ++this.seq;
-    const request: StyleThreadRequest = {
+  async stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<Size> {
+    if (this.running) throw new Error('style thread: one run at a time');
+    const request: StyleThreadProtocol['request'] = {
       type: 'run',
-      seq,
       input: sharedBuffer(picture),
       inputWidth: picture.width,
       inputHeight: picture.height,
@@ -166,23 +110,22 @@ export class ThreadedStylizer {
       outputHeight: out.height,
       maxLongSide,
     };
-    return new Promise<Size>((resolve, reject) => {
-      this.pending = { seq, resolve: () => resolve({ width: picture.width, height: picture.height }), reject };
-      this.worker.postMessage(request);
-    });
+    this.running = true;
+    try {
+      await this.thread.request(request);
+    } finally {
+      this.running = false;
+    }
+    return { width: picture.width, height: picture.height };
   }
 
-  /** Test hook: makes the thread throw an uncaught error (only with DEEPPHOTO_FAULT_INJECTION=1). */
+  /** Test hook: makes the thread throw an uncaught error (only when started with faultInjection). */
   injectCrash(): void {
-    this.worker.postMessage({ type: 'crash' } satisfies StyleThreadRequest);
+    this.thread.injectCrash();
   }
 
-  /** Idempotent. A run in progress is rejected. */
+  /** Idempotent. A run in progress is rejected; the thread is ended if it does not leave within 2 s. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.worker.postMessage({ type: 'close' } satisfies StyleThreadRequest);
-    // If the thread does not leave by itself (e.g. stuck in a native call), it is ended.
-    setTimeout(() => void this.worker.terminate(), 2000).unref();
+    void this.thread.close();
   }
 }

@@ -3,7 +3,7 @@
  * always before any media is negotiated: a refused newcomer changes nothing for the people in the call.
  */
 import { ROOM_SLOTS } from '@deepphoto/shared';
-import { LiveError } from '../live/errors.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 import { Room, type RoomOptions } from './room.ts';
 
 export class RoomRegistry {
@@ -42,7 +42,7 @@ export class RoomRegistry {
       this.rooms.set(name, room);
     }
     if (!room.reserve()) {
-      throw new LiveError('busy', `room "${name}" is full: it holds at most ${room.capacity} participants`);
+      throw new DeepPhotoError('busy', `room "${name}" is full: it holds at most ${room.capacity} participants`);
     }
     return room;
   }

@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { findModel, resolveModelPath, withSymbolicBatch, type ModelEntry, type ModelTask, type ResolveOptions } from '@deepphoto/models';
 
-export const KNOWN_PROVIDERS = ['cpu', 'webgpu', 'cuda', 'tensorrt'] as const;
-export type ExecutionProvider = (typeof KNOWN_PROVIDERS)[number];
+import { DEFAULT_THREADS, type ExecutionProvider } from './providers.ts';
+
+export { DEFAULT_THREADS, KNOWN_PROVIDERS, parseProviderList, providersForTask, type ExecutionProvider } from './providers.ts';
 
 export interface Logger {
   info(message: string): void;
@@ -19,33 +20,6 @@ export const consoleLogger: Logger = {
   info: (m) => console.log(`[onnx] ${m}`),
   warn: (m) => console.warn(`[onnx] ${m}`),
 };
-
-/**
- * Parses `webgpu,cuda,cpu`. Unknown names are a configuration error (TypeError naming the valid ones); `cpu` is
- * always appended so that there is something that works.
- */
-export function parseProviderList(spec: string | undefined): ExecutionProvider[] {
-  const names = (spec ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0);
-  const result: ExecutionProvider[] = [];
-  for (const name of names) {
-    if (!(KNOWN_PROVIDERS as readonly string[]).includes(name)) {
-      throw new TypeError(`unknown execution provider "${name}" (known: ${KNOWN_PROVIDERS.join(', ')})`);
-    }
-    if (!result.includes(name as ExecutionProvider)) result.push(name as ExecutionProvider);
-  }
-  if (!result.includes('cpu')) result.push('cpu');
-  else if (result.at(-1) !== 'cpu') {
-    // CPU can't fail to load, so anything listed after it would never be tried: keep it last.
-    result.splice(result.indexOf('cpu'), 1);
-    result.push('cpu');
-  }
-  return result;
-}
-
-/** Per-task preference: `DEEPPHOTO_EP_SEGMENTATION` / `DEEPPHOTO_EP_STYLE` override `DEEPPHOTO_EP` (default cpu). */
-export function providersForTask(task: ModelTask, env: NodeJS.ProcessEnv = process.env): ExecutionProvider[] {
-  return parseProviderList(env[`DEEPPHOTO_EP_${task.toUpperCase()}`] ?? env.DEEPPHOTO_EP);
-}
 
 /** What a session creator must provide; injectable so that selection logic is testable without a GPU. */
 export type SessionFactory = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
@@ -112,7 +86,7 @@ export async function createSessionWithFallback(
     const attempt = factory(path, {
       executionProviders: [providerOption(provider)],
       graphOptimizationLevel: 'all',
-      intraOpNumThreads: options.threads ?? defaultThreads(),
+      intraOpNumThreads: options.threads ?? DEFAULT_THREADS,
       interOpNumThreads: 1,
     });
     if (!workingProviders.has(provider)) {
@@ -137,11 +111,6 @@ export async function createSessionWithFallback(
 
 function firstLine(text: string): string {
   return (text.split('\n').find((l) => l.trim().length > 0) ?? 'unknown error').trim().slice(0, 200);
-}
-
-export function defaultThreads(): number {
-  const configured = Number(process.env.DEEPPHOTO_THREADS);
-  return Number.isInteger(configured) && configured > 0 ? configured : 2;
 }
 
 /** A loaded model: its manifest entry, session and the provider it runs on. */
@@ -201,8 +170,9 @@ export class LoadedModel {
 }
 
 export interface ModelRuntimeOptions {
-  /** Per task; default from the environment (see providersForTask). */
+  /** Per task (config: DEEPPHOTO_EP, DEEPPHOTO_EP_<TASK>); default cpu. */
   providers?: Partial<Record<ModelTask, readonly ExecutionProvider[]>>;
+  /** ORT intra-op threads (config: DEEPPHOTO_THREADS); default DEFAULT_THREADS. */
   threads?: number;
   logger?: Logger;
   factory?: SessionFactory;
@@ -218,6 +188,11 @@ export class ModelRuntime {
   private closed = false;
 
   constructor(private readonly options: ModelRuntimeOptions = {}) {}
+
+  /** The providers this runtime was given (a style thread started beside it gets the same). */
+  get providers(): ModelRuntimeOptions['providers'] {
+    return this.options.providers;
+  }
 
   load(id: string): Promise<LoadedModel> {
     return this.loadOnce(id, false);
@@ -250,7 +225,7 @@ export class ModelRuntime {
     if (!entry) throw new TypeError(`unknown model "${id}"`);
     const path = await resolveModelPath(entry, this.options.resolve);
     const source = batched ? withSymbolicBatch(await readFile(path)) : path;
-    const providers = this.options.providers?.[entry.task] ?? providersForTask(entry.task);
+    const providers = this.options.providers?.[entry.task] ?? ['cpu'];
     const logger = this.options.logger ?? consoleLogger;
     const { session, provider } = await createSessionWithFallback(source, providers, {
       threads: this.options.threads,

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'socket.io';
 import { ConfigError, isLoopbackHost, readSecurityConfig, type IceServer, type SecurityConfig } from '../config/config.ts';
-import { LiveError } from '../live/errors.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 import { checkRequest, createOriginPolicy, type OriginPolicy } from './origin.ts';
 import { ANY_ROOM, GRANTS, TokenAuthority, type AuthContext, type Grant } from './tokens.ts';
 import { iceServersFor } from './turn.ts';
@@ -58,12 +58,8 @@ export function requestToken(request: Pick<FastifyRequest, 'headers' | 'query'>)
   return typeof q === 'string' ? q : undefined;
 }
 
-function statusFor(code: string): number {
-  return code === 'unauthorized' ? 401 : code === 'forbidden' ? 403 : code === 'rate_limited' ? 429 : 400;
-}
-
-export function sendLiveError(reply: FastifyReply, error: LiveError): FastifyReply {
-  return reply.status(statusFor(error.code)).send({ error: error.toPayload() });
+export function sendError(reply: FastifyReply, error: DeepPhotoError): FastifyReply {
+  return reply.status(error.status).send(error.toBody());
 }
 
 /** Verifies an HTTP request's token (and grant); answers 401/403 itself and returns undefined when refused. */
@@ -73,7 +69,7 @@ export async function authenticate(security: SecurityContext, request: FastifyRe
     (request as FastifyRequest & { auth?: AuthContext }).auth = auth;
     return auth;
   } catch (error) {
-    await sendLiveError(reply, LiveError.from(error));
+    await sendError(reply, DeepPhotoError.from(error));
     return undefined;
   }
 }
@@ -85,14 +81,14 @@ export async function authenticate(security: SecurityContext, request: FastifyRe
 export function registerHttpSecurity(app: FastifyInstance, security: SecurityContext): void {
   app.addHook('onRequest', async (request, reply) => {
     const refused = checkRequest(security.policy, { host: request.headers.host, origin: request.headers.origin });
-    if (refused) return sendLiveError(reply, new LiveError('forbidden', refused));
+    if (refused) return sendError(reply, new DeepPhotoError('forbidden', refused));
   });
 
   app.get('/api/token', async (request, reply) => {
     if (!security.localTokens) {
-      return sendLiveError(reply, new LiveError('forbidden', 'this server hands out tokens only with no DEEPPHOTO_SECRET on loopback; ask its operator for a join link'));
+      return sendError(reply, new DeepPhotoError('forbidden', 'this server hands out tokens only with no DEEPPHOTO_SECRET on loopback; ask its operator for a join link'));
     }
-    if (!isLoopbackAddress(request.socket.remoteAddress)) return sendLiveError(reply, new LiveError('forbidden', 'tokens are handed out to loopback clients only'));
+    if (!isLoopbackAddress(request.socket.remoteAddress)) return sendError(reply, new DeepPhotoError('forbidden', 'tokens are handed out to loopback clients only'));
     const identity = `local-${Math.random().toString(36).slice(2, 10)}`;
     const token = await security.authority.issue({ identity, room: ANY_ROOM, grants: GRANTS, ttlSeconds: LOCAL_TOKEN_TTL_SECONDS });
     return reply.header('cache-control', 'no-store').send({ token, identity, room: ANY_ROOM, expiresIn: LOCAL_TOKEN_TTL_SECONDS });
@@ -112,20 +108,20 @@ export function socketGuard(security: SecurityContext) {
   return (socket: Socket, next: (error?: Error) => void): void => {
     const req: IncomingMessage = socket.request;
     const refused = checkRequest(security.policy, { host: req.headers.host, origin: req.headers.origin });
-    if (refused) return next(withData(new LiveError('forbidden', refused)));
+    if (refused) return next(withData(new DeepPhotoError('forbidden', refused)));
     const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
     security.authority.verify(token).then(
       (auth) => {
         (socket.data as SocketAuthData).auth = auth;
         next();
       },
-      (error: unknown) => next(withData(LiveError.from(error))),
+      (error: unknown) => next(withData(DeepPhotoError.from(error))),
     );
   };
 }
 
 /** socket.io passes `err.data` to the client's connect_error: the client sees the same {code, message}. */
-function withData(error: LiveError): Error & { data: unknown } {
+function withData(error: DeepPhotoError): Error & { data: unknown } {
   const e = new Error(error.message) as Error & { data: unknown };
   e.data = error.toPayload();
   return e;

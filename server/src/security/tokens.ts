@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { LiveError } from '../live/errors.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 
 export const GRANTS = ['publish', 'record', 'photo'] as const;
 export type Grant = (typeof GRANTS)[number];
@@ -79,21 +79,21 @@ export class TokenAuthority {
 
   /**
    * Verifies signature, expiry, issuer and audience; then, if asked, the room and a grant.
-   * Throws LiveError `unauthorized` or `forbidden`.
+   * Throws DeepPhotoError `unauthorized` or `forbidden`.
    */
   async verify(token: unknown, need: { room?: string; grant?: Grant } = {}): Promise<AuthContext> {
-    if (typeof token !== 'string' || token.length === 0) throw new LiveError('unauthorized', 'an access token is required (see README: Access tokens)');
-    if (token.length > 4096) throw new LiveError('unauthorized', 'access token too long');
+    if (typeof token !== 'string' || token.length === 0) throw new DeepPhotoError('unauthorized', 'an access token is required (see README: Access tokens)');
+    if (token.length > 4096) throw new DeepPhotoError('unauthorized', 'access token too long');
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] }));
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new LiveError('unauthorized', 'access token expired; get a new one');
-      if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw new LiveError('unauthorized', 'access token signature is not valid');
-      throw new LiveError('unauthorized', `access token rejected (${(error as { code?: string }).code ?? 'malformed'})`);
+      if (error instanceof joseErrors.JWTExpired) throw new DeepPhotoError('unauthorized', 'access token expired; get a new one');
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw new DeepPhotoError('unauthorized', 'access token signature is not valid');
+      throw new DeepPhotoError('unauthorized', `access token rejected (${(error as { code?: string }).code ?? 'malformed'})`);
     }
     const claims = claimsSchema.safeParse(payload);
-    if (!claims.success) throw new LiveError('unauthorized', 'access token claims are malformed');
+    if (!claims.success) throw new DeepPhotoError('unauthorized', 'access token claims are malformed');
     const auth: AuthContext = { identity: claims.data.sub, room: claims.data.room, grants: claims.data.grants, expiresAt: claims.data.exp };
     if (need.room !== undefined) requireRoom(auth, need.room);
     if (need.grant) requireGrant(auth, need.grant);
@@ -103,9 +103,9 @@ export class TokenAuthority {
 
 /** Throws `forbidden` unless the token is for `room` (or for any room: zero-setup tokens). */
 export function requireRoom(auth: AuthContext, room: string): void {
-  if (auth.room !== ANY_ROOM && auth.room !== room) throw new LiveError('forbidden', `this token is for room "${auth.room}", not "${room}"`);
+  if (auth.room !== ANY_ROOM && auth.room !== room) throw new DeepPhotoError('forbidden', `this token is for room "${auth.room}", not "${room}"`);
 }
 
 export function requireGrant(auth: AuthContext, grant: Grant): void {
-  if (!auth.grants.includes(grant)) throw new LiveError('forbidden', `this token lacks the "${grant}" grant`);
+  if (!auth.grants.includes(grant)) throw new DeepPhotoError('forbidden', `this token lacks the "${grant}" grant`);
 }

@@ -17,9 +17,10 @@ import {
   type Target,
 } from '@deepphoto/shared';
 import type { EncoderOptions } from '../live/codec/types.ts';
-import { LiveError } from '../live/errors.ts';
+import { readProcessingConfig, type ProcessingConfig } from '../config/config.ts';
+import { DeepPhotoError } from '../core/errors.ts';
 import type { LivePeerOptions } from '../live/peer.ts';
-import { DEFAULT_PROCESSOR_MODULE } from '../live/processor.ts';
+import { DEFAULT_PROCESSOR_MODULE } from '../live/builtin-processors.ts';
 import { RecordingStore, type RecordingStoreOptions } from '../live/recording-store.ts';
 import type { Session } from '../live/session.ts';
 import { SessionManager } from '../live/session-manager.ts';
@@ -43,6 +44,8 @@ export interface SignalingOptions {
   spareWorkers?: number;
   /** Module exporting `createProcessor: ProcessorFactory`, loaded in each session's worker. */
   processorModule?: string;
+  /** Settings for the processor in each worker; default: read from the environment when signaling is attached. */
+  processorConfig?: ProcessingConfig;
   workingWidth?: number;
   recordings?: RecordingStore | RecordingStoreOptions;
   peer?: LivePeerOptions;
@@ -93,6 +96,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     spareWorkers: options.spareWorkers,
     spareEffect: options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' },
     processorModule: options.processorModule ?? DEFAULT_PROCESSOR_MODULE,
+    processorConfig: options.processorConfig ?? readProcessingConfig(),
     workingWidth: options.workingWidth,
     encoder: options.encoder,
     peer: options.peer,
@@ -118,11 +122,11 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
   /** An effect id (style id, blur, picture) must exist and suit the target; checked before anything changes. */
   async function checkEffect(style: string, target: Target): Promise<void> {
     const resolved = effectFromId(style, target);
-    if (!resolved.ok) throw new LiveError(resolved.code, resolved.message);
+    if (!resolved.ok) throw new DeepPhotoError(resolved.code, resolved.message);
     const { effect } = resolved;
-    if (effect.kind === 'style' && !knownStyles().includes(style)) throw new LiveError('unknown_style', `unknown style "${style}"`);
+    if (effect.kind === 'style' && !knownStyles().includes(style)) throw new DeepPhotoError('unknown_style', `unknown style "${style}"`);
     if (effect.kind === 'image' && !(await options.knownBackground?.(effect.params.image))) {
-      throw new LiveError('unknown_style', `unknown background picture "${effect.params.image}"`);
+      throw new DeepPhotoError('unknown_style', `unknown background picture "${effect.params.image}"`);
     }
   }
 
@@ -165,7 +169,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     let answered = false;
 
     function fail(error: unknown, ack: AnyAck): void {
-      const e = LiveError.from(error);
+      const e = DeepPhotoError.from(error);
       if (e.code === 'internal') logger.warn(`live session: ${e.message}`);
       const payload: ErrorPayload = e.toPayload();
       socket.emit('error', payload);
@@ -181,8 +185,8 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
         const last = args[args.length - 1];
         const ack: AnyAck = typeof last === 'function' ? (last as (r: unknown) => void) : undefined;
         const payloadArgs = ack ? args.slice(0, -1) : args;
-        if (payloadArgs.length > 1) return fail(new LiveError('bad_request', `${event}: expected one payload`), ack);
-        if (!buckets[event].take()) return fail(new LiveError('rate_limited', `${event}: too many requests; slow down`), ack);
+        if (payloadArgs.length > 1) return fail(new DeepPhotoError('bad_request', `${event}: expected one payload`), ack);
+        if (!buckets[event].take()) return fail(new DeepPhotoError('rate_limited', `${event}: too many requests; slow down`), ack);
         const grant = GRANT_FOR[event];
         if (grant) {
           try {
@@ -197,7 +201,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
           const path = issue?.path ?? [];
           const code = path[0] === 'target' || (path[0] === 'effect' && path[1] === 'target') ? 'unknown_target' : 'bad_request';
           const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-          return fail(new LiveError(code, `${event}: ${issue?.message ?? 'invalid payload'}${where}`), ack);
+          return fail(new DeepPhotoError(code, `${event}: ${issue?.message ?? 'invalid payload'}${where}`), ack);
         }
         run(parsed.data as z.output<(typeof clientEventSchemas)[E]>).then(
           (result) => ack?.({ ok: true, ...(result ?? {}) }),
@@ -233,7 +237,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     }
 
     handle('offer', async ({ sdp }) => {
-      if (offerPending) throw new LiveError('invalid_state', 'an offer is already being answered on this connection');
+      if (offerPending) throw new DeepPhotoError('invalid_state', 'an offer is already being answered on this connection');
       offerPending = true;
       try {
         return await serially(() => answerOffer(sdp));
@@ -243,11 +247,11 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     });
 
     async function answerOffer(sdp: string): Promise<{ sdp: string }> {
-      if (socket.disconnected) throw new LiveError('invalid_state', 'socket disconnected');
+      if (socket.disconnected) throw new DeepPhotoError('invalid_state', 'socket disconnected');
       let created: Session;
       if (membership) {
         // The room session exists since room.join; a room call negotiates once (slots are pre-allocated).
-        if (!session || answered) throw new LiveError('invalid_state', 'this room call is already negotiated: leave and join again');
+        if (!session || answered) throw new DeepPhotoError('invalid_state', 'this room call is already negotiated: leave and join again');
         created = session;
       } else {
         if (session) await session.close('renegotiated');
@@ -255,7 +259,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
         created = await sessions.create(effect, auth.identity);
         if (socket.disconnected) {
           await created.close('socket gone');
-          throw new LiveError('invalid_state', 'socket disconnected');
+          throw new DeepPhotoError('invalid_state', 'socket disconnected');
         }
         adopt(created);
       }
@@ -265,19 +269,19 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
         answerSdp = await created.answer(sdp);
       } catch (error) {
         await created.close('bad offer');
-        throw error instanceof LiveError ? error : new LiveError('bad_request', `offer: ${(error as Error).message}`);
+        throw error instanceof DeepPhotoError ? error : new DeepPhotoError('bad_request', `offer: ${(error as Error).message}`);
       }
       socket.emit('answer', { sdp: answerSdp });
       return { sdp: answerSdp };
     }
 
     handle('ice', ({ candidate }) => serially(async () => {
-      if (!session) throw new LiveError('invalid_state', 'ice before offer');
-      if (++iceCandidates > MAX_ICE_CANDIDATES) throw new LiveError('rate_limited', `more than ${MAX_ICE_CANDIDATES} ICE candidates for one call`);
+      if (!session) throw new DeepPhotoError('invalid_state', 'ice before offer');
+      if (++iceCandidates > MAX_ICE_CANDIDATES) throw new DeepPhotoError('rate_limited', `more than ${MAX_ICE_CANDIDATES} ICE candidates for one call`);
       try {
         await session.addIceCandidate(candidate);
       } catch (error) {
-        throw new LiveError('bad_request', `ice: ${(error as Error).message}`);
+        throw new DeepPhotoError('bad_request', `ice: ${(error as Error).message}`);
       }
     }));
 
@@ -289,7 +293,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       const update: Change = { ...look, ...(strength !== undefined ? { strength } : {}), ...(people !== undefined ? { people } : {}), ...(pick ? { pick } : {}) };
       const wanted = { ...effect, ...pendingUpdate?.change, ...update };
       await checkEffect(wanted.style, wanted.target);
-      if (!session && pick) throw new LiveError('invalid_state', 'pick needs a running session');
+      if (!session && pick) throw new DeepPhotoError('invalid_state', 'pick needs a running session');
       if (pendingUpdate) {
         // Not started yet: fold this click into it; every caller gets the outcome of the merged change.
         Object.assign(pendingUpdate.change, update);
@@ -321,7 +325,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     });
 
     handle('room.join', ({ room: name, name: displayName, ...change }) => serially(async () => {
-      if (membership || session) throw new LiveError('invalid_state', 'already in a call: leave it first');
+      if (membership || session) throw new DeepPhotoError('invalid_state', 'already in a call: leave it first');
       requireRoom(auth, name);
       const wanted = { ...effect, ...change };
       await checkEffect(wanted.style, wanted.target);
@@ -331,12 +335,12 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
       if (cluster) {
         const placement = await cluster.place(name, rooms.get(name) !== undefined).catch((error: unknown) => {
           logger.warn(`room ${name}: placement failed: ${(error as Error).message}`);
-          throw new LiveError('busy', 'the cluster directory (Redis) cannot be reached: try again in a few seconds');
+          throw new DeepPhotoError('busy', 'the cluster directory (Redis) cannot be reached: try again in a few seconds');
         });
-        if (placement.kind === 'busy') throw new LiveError('busy', placement.reason);
+        if (placement.kind === 'busy') throw new DeepPhotoError('busy', placement.reason);
         if (placement.kind === 'redirect') {
           socket.emit('redirect', { url: placement.url, room: name, reason: 'placement', node: placement.node });
-          throw new LiveError('moved', `room "${name}" is on node ${placement.node}: reconnect to ${placement.url}`);
+          throw new DeepPhotoError('moved', `room "${name}" is on node ${placement.node}: reconnect to ${placement.url}`);
         }
         clusterInfo = placement.cluster;
       }
@@ -348,15 +352,15 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
         room.release();
         rooms.collect(room);
         if (room.empty) cluster?.memberLeft(name, memberKey, true);
-        const e = LiveError.from(error);
-        throw e.code === 'busy' ? new LiveError('busy', `the server cannot filter another camera now (${e.message})`) : e;
+        const e = DeepPhotoError.from(error);
+        throw e.code === 'busy' ? new DeepPhotoError('busy', `the server cannot filter another camera now (${e.message})`) : e;
       }
       if (socket.disconnected || membership || session) {
         room.release();
         rooms.collect(room);
         if (room.empty) cluster?.memberLeft(name, memberKey, true);
         await created.close('socket gone');
-        throw new LiveError('invalid_state', 'socket disconnected or already in a call');
+        throw new DeepPhotoError('invalid_state', 'socket disconnected or already in a call');
       }
       effect = wanted;
       adopt(created);
@@ -374,7 +378,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     }));
 
     handle('room.leave', () => serially(async () => {
-      if (!membership) throw new LiveError('invalid_state', 'not in a room');
+      if (!membership) throw new DeepPhotoError('invalid_state', 'not in a room');
       leaveRoom('left');
       const s = session;
       session = undefined;
@@ -382,17 +386,17 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     }));
 
     handle('media.mute', async (muted) => {
-      if (!membership) throw new LiveError('invalid_state', 'not in a room');
+      if (!membership) throw new DeepPhotoError('invalid_state', 'not in a room');
       membership.room.setMuted(membership.id, muted);
     });
 
     handle('recording.start', () => serially(async () => {
-      if (!session) throw new LiveError('invalid_state', 'no live session to record');
+      if (!session) throw new DeepPhotoError('invalid_state', 'no live session to record');
       return { id: session.startRecording() };
     }));
 
     handle('recording.stop', () => serially(async () => {
-      if (!session) throw new LiveError('invalid_state', 'no live session');
+      if (!session) throw new DeepPhotoError('invalid_state', 'no live session');
       return await session.stopRecording();
     }));
 

@@ -132,7 +132,7 @@ export class BackgroundLibrary implements BackgroundPictureSource {
   private readonly transient = new Map<string, RgbImage>();
 
   constructor(options: BackgroundLibraryOptions = {}) {
-    this.dir = path.resolve(options.dir ?? process.env.DEEPPHOTO_BACKGROUNDS_DIR ?? 'var/backgrounds');
+    this.dir = path.resolve(options.dir ?? 'var/backgrounds'); // config: DEEPPHOTO_BACKGROUNDS_DIR
     this.maxPerIdentity = options.maxPerIdentity ?? 20;
     this.maxSide = options.maxSide ?? 1920;
   }

@@ -1,4 +1,5 @@
 import { modelsByTask, resolveModelPath, type ModelEntry, type ResolveOptions } from '@deepphoto/models';
+import { DeepPhotoError } from '../core/errors.ts';
 import { builtinArbitraryLooks } from './builtin-looks.ts';
 import { UserStyleStore } from './user-styles.ts';
 
@@ -28,13 +29,14 @@ export interface ArbitraryNetworks {
 const ARBITRARY_TRANSFER_IDS = ['arbitrary-transfer-f16', 'arbitrary-transfer-int8'];
 const ARBITRARY_PREDICT_ID = 'arbitrary-predict';
 
-export class UnknownStyleError extends Error {
-  override readonly name = 'UnknownStyleError';
+/** Wire code `unknown_style` (HTTP 404). */
+export class UnknownStyleError extends DeepPhotoError {
   constructor(
     readonly styleId: string,
     known: readonly string[],
   ) {
-    super(`unknown style "${styleId}"; available: ${known.join(', ') || 'none'}`);
+    super('unknown_style', `unknown style "${styleId}"; available: ${known.join(', ') || 'none'}`);
+    this.name = 'UnknownStyleError';
   }
 }
 
@@ -53,7 +55,8 @@ export class StyleCatalog {
    * Builds the catalog from the manifest, keeping only the networks whose files resolve right now, and logs one
    * line naming the missing ones and the fix.
    */
-  static async discover(options: ResolveOptions = {}, log: (m: string) => void = console.warn): Promise<StyleCatalog> {
+  /** `userStylesDir`: where users' own styles live (config: DEEPPHOTO_STYLES_DIR; default var/styles). */
+  static async discover(options: ResolveOptions & { userStylesDir?: string } = {}, log: (m: string) => void = console.warn): Promise<StyleCatalog> {
     const looks = new Map<string, StyleLook>();
     const unavailable = new Map<string, string>();
     for (const entry of modelsByTask('style')) {
@@ -82,7 +85,7 @@ export class StyleCatalog {
     if (arbitrary) {
       for (const look of builtinArbitraryLooks()) looks.set(look.id, { id: look.id, title: look.title, models: {}, arbitrary: { vector: look.vector, group: 'builtin' } });
     }
-    return new StyleCatalog(looks, unavailable, arbitrary, new UserStyleStore());
+    return new StyleCatalog(looks, unavailable, arbitrary, new UserStyleStore(options.userStylesDir));
   }
 
   /** The arbitrary-style networks, if their files resolve (converted from Magenta's .tflite at install). */

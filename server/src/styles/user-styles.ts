@@ -31,8 +31,9 @@ export interface UserStyle {
   vector: Float32Array;
 }
 
-export function defaultUserStylesDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.DEEPPHOTO_STYLES_DIR ?? 'var/styles');
+/** Where users' styles are kept unless the config says otherwise (DEEPPHOTO_STYLES_DIR). */
+export function defaultUserStylesDir(): string {
+  return path.resolve('var/styles');
 }
 
 export function userStyleId(pictureBytes: Uint8Array): string {

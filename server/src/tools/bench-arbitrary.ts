@@ -16,6 +16,7 @@ import { ModelRuntime } from '../runtime/onnx.ts';
 import { StyleCatalog } from '../styles/catalog.ts';
 import { userStyleId } from '../styles/user-styles.ts';
 import { quietLogger } from '../context.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 type Timer = (fn: () => unknown | Promise<unknown>) => Promise<{ medianMs: number; p90Ms: number; n: number }>;
 
@@ -31,7 +32,7 @@ export interface ArbitraryBenchOptions {
 
 async function livePipelineFps(catalog: StyleCatalog, style: string, options: Partial<typeof DEFAULT_LIVE_OPTIONS>, frame: RgbImage, seconds: number) {
   // As the product runs a live session: one ORT thread for segmentation here, one in the style thread.
-  const runtime = new ModelRuntime({ logger: quietLogger, threads: 1 });
+  const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger, threads: 1 });
   const pipeline = await LivePipeline.create(runtime, catalog, { style, target: 'background', ...options });
   const out = createRgbImage(frame.width, frame.height);
   const styleMs: number[] = [];
@@ -52,7 +53,7 @@ async function livePipelineFps(catalog: StyleCatalog, style: string, options: Pa
 
 export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { loadAverageAtStart: loadavg().map((v) => Math.round(v * 100) / 100) };
-  const runtime = new ModelRuntime({ logger: quietLogger });
+  const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger });
   const stylesDir = mkdtempSync(join(tmpdir(), 'deepphoto-bench-styles-'));
   const previousDir = process.env.DEEPPHOTO_STYLES_DIR;
   process.env.DEEPPHOTO_STYLES_DIR = stylesDir;

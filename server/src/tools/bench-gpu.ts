@@ -15,6 +15,7 @@ import { quietLogger } from '../context.ts';
 import { median } from '../eval/metrics.ts';
 import { InferenceBatcher } from '../runtime/batcher.ts';
 import { ModelRuntime, parseProviderList, type ExecutionProvider, type LoadedModel } from '../runtime/onnx.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +57,7 @@ function frameTensor(dims: readonly number[], scale: number): Float32Array {
   return data;
 }
 
-const runtime = new ModelRuntime({ logger: quietLogger, providers: { segmentation: [provider], style: [provider] } });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger, providers: { segmentation: [provider], style: [provider] } });
 const report: Record<string, unknown> = {};
 
 async function load(id: string, batched: boolean): Promise<LoadedModel | { unavailable: string }> {

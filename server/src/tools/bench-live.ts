@@ -28,7 +28,7 @@ import { CPU_LIVE_WORKING_SIZE } from '../pipeline/live-processor.ts';
 import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { quietLogger } from '../context.ts';
 import { BUILTIN_STYLE_IDS } from '../live/builtin-processors.ts';
-import { DEFAULT_PROCESSOR_MODULE } from '../live/processor.ts';
+import { DEFAULT_PROCESSOR_MODULE } from '../live/builtin-processors.ts';
 import { clientBundle } from './client-bundle.ts';
 import { TWO_PEOPLE_STILL_FILTER } from './two-people.ts';
 

@@ -28,6 +28,7 @@ import { ResamplerCache } from '../pipeline/resample.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { StyleCatalog } from '../styles/catalog.ts';
 import { TWO_PEOPLE_STILL_FILTER } from './two-people.ts';
+import { readProcessingConfig, readRuntimeConfig } from '../config/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -62,7 +63,7 @@ function twoPeopleFrame(): { frame: RgbImage; source: string } {
 
 const results: Record<string, unknown> = {};
 const { frame, source } = twoPeopleFrame();
-const runtime = new ModelRuntime({ logger: quietLogger, threads: 1 });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger, threads: 1 });
 const small = createRgbImage(256, 192);
 new ResamplerCache().get({ srcWidth: 640, srcHeight: 480, dstWidth: 256, dstHeight: 192, channels: 3 }).resize(frame.data, 'HWC', small.data, 'HWC');
 
@@ -104,9 +105,9 @@ await runtime.close();
 
 /** The pipeline in process at 640x480: fps for `target` (the left person selected when people). */
 async function liveFps(target: 'people' | 'background'): Promise<Record<string, unknown>> {
-  const liveRuntime = new ModelRuntime({ logger: quietLogger, threads: 1 });
+  const liveRuntime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger, threads: 1 });
   const catalog = await StyleCatalog.discover({}, () => {});
-  const tier = await chooseLiveTier(liveRuntime, catalog, values.style);
+  const tier = await chooseLiveTier(liveRuntime, catalog, values.style, readProcessingConfig());
   const pipeline = await LivePipeline.create(liveRuntime, catalog, { style: values.style, target, ...tier });
   const out = createRgbImage(640, 480);
   let t = 0;

@@ -19,7 +19,7 @@ import { MaskRefiner } from '../pipeline/feather.ts';
 import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { Segmenter } from '../pipeline/segment.ts';
 import { Stylizer } from '../pipeline/stylize.ts';
-import { createSessionWithFallback, defaultThreads, LoadedModel, ModelRuntime, parseProviderList, type ExecutionProvider } from '../runtime/onnx.ts';
+import { createSessionWithFallback, LoadedModel, ModelRuntime, parseProviderList, type ExecutionProvider } from '../runtime/onnx.ts';
 import { findModel, resolveModelPath } from '@deepphoto/models';
 import { TemporalBlender } from '../pipeline/temporal.ts';
 import { BackgroundLibrary } from '../styles/backgrounds.ts';
@@ -31,6 +31,7 @@ import { quietLogger } from '../context.ts';
 import { benchArbitrary } from './bench-arbitrary.ts';
 import { benchLiveSessions, DEFAULT_BENCH_VIDEO } from './bench-live-sessions.ts';
 import type { Target } from '@deepphoto/shared';
+import { readRuntimeConfig } from '../config/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -78,7 +79,7 @@ async function time(fn: () => unknown | Promise<unknown>): Promise<{ medianMs: n
   return { medianMs: round(median(samples)), p90Ms: round(samples[Math.floor(samples.length * 0.9)] ?? Number.NaN), n: samples.length };
 }
 
-const runtime = new ModelRuntime({ logger: quietLogger });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger });
 const results: Record<string, unknown> = {};
 const sizes = [
   { width: 320, height: 240 },
@@ -220,7 +221,7 @@ async function benchProviders(providers: ExecutionProvider[]): Promise<Record<st
 await runtime.close();
 
 const report = {
-  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, ortThreads: defaultThreads() },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, ortThreads: readRuntimeConfig().threads },
   iterations,
   stages: results,
 };

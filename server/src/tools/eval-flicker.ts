@@ -2,20 +2,20 @@
  * npm run eval:flicker -- --video CLIP.mp4 [--json] [--width 640 --height 480] [--frames N]
  * Mask flicker on a clip: mean absolute per-pixel change between consecutive masks, raw (no temporal smoothing)
  * vs smoothed, plus "lag": how far the smoothed mask sits from the current raw mask on average.
- * Frames are decoded by Debian's ffmpeg (a child process writing raw RGB), at the live path's frame size.
+ * Frames are decoded by Debian's ffmpeg (eval/video-frames.ts), at the live path's frame size.
  */
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { videoFrames } from '../eval/video-frames.ts';
 import { quietLogger } from '../context.ts';
-import { MaskRefiner } from '../pipeline/feather.ts';
 import { createMask, createRgbImage } from '../pipeline/image.ts';
+import { LiveMaskChain } from '../pipeline/live-mask.ts';
 import { ResamplerCache } from '../pipeline/resample.ts';
-import { Segmenter } from '../pipeline/segment.ts';
-import { DEFAULT_SMOOTHING, MaskSmoother, meanAbsChange } from '../pipeline/smooth.ts';
+import { DEFAULT_SMOOTHING, meanAbsChange } from '../pipeline/smooth.ts';
 import { workingSize } from '../pipeline/stylize.ts';
 import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { mean } from '../eval/metrics.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 /** IoU of the person region (mask >= 0.5) of two masks. */
 function personIoU(a: Float32Array, b: Float32Array): number {
@@ -48,25 +48,10 @@ const width = Number(values.width);
 const height = Number(values.height);
 const fps = 30;
 
-async function* frames(path: string): AsyncGenerator<Uint8Array> {
-  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-i', path, '-vf', `scale=${width}:${height},fps=${fps}`, '-frames:v', values.frames!, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const frameBytes = width * height * 3;
-  let pending = Buffer.alloc(0);
-  for await (const chunk of ffmpeg.stdout) {
-    pending = Buffer.concat([pending, chunk as Buffer]);
-    while (pending.length >= frameBytes) {
-      yield new Uint8Array(pending.subarray(0, frameBytes));
-      pending = pending.subarray(frameBytes);
-    }
-  }
-}
 
-const runtime = new ModelRuntime({ logger: quietLogger });
-const segmenter = new Segmenter(await runtime.load('selfie-general'));
-const smoother = new MaskSmoother({ ...DEFAULT_SMOOTHING, ratio: Number(values.ratio) });
-const refiner = new MaskRefiner();
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger });
+// The live path's own mask chain (segment, smooth, refine), with the smoothing ratio under test.
+const chain = await LiveMaskChain.create(runtime, DEFAULT_LIVE_OPTIONS.segmentationModel, { ...DEFAULT_LIVE_OPTIONS.smoothing, ratio: Number(values.ratio) });
 const size = workingSize({ width, height }, DEFAULT_LIVE_OPTIONS.workingLongSide, 4); // as a live session on CPU
 const small = createRgbImage(size.width, size.height);
 const down = new ResamplerCache();
@@ -74,20 +59,16 @@ const raw = createMask(size.width, size.height);
 const smoothed = createMask(size.width, size.height);
 const previousRaw = new Float32Array(raw.data.length);
 const previousSmoothed = new Float32Array(raw.data.length);
-const lowResCopy = createMask(segmenter.width, segmenter.height);
 
 let n = 0;
 let rawChange = 0;
 let smoothChange = 0;
 let lag = 0;
 const ious: number[] = [];
-for await (const data of frames(values.video)) {
+for await (const { data } of videoFrames(values.video, { width, height, fps, frames: Number(values.frames) })) {
   down.get({ srcWidth: width, srcHeight: height, dstWidth: size.width, dstHeight: size.height, channels: 3 }).resize(data, 'HWC', small.data, 'HWC');
-  const lowRes = await segmenter.segment(small);
-  lowResCopy.data.set(lowRes.data);
-  refiner.refine(lowRes, small, raw); // what the user would see without temporal smoothing
-  smoother.apply(lowResCopy, (n * 1000) / fps);
-  refiner.refine(lowResCopy, small, smoothed);
+  // `raw`: what the user would see without temporal smoothing; `smoothed`: what a live session shows.
+  await chain.run(small, (n * 1000) / fps, smoothed, raw);
   if (n > 0) {
     rawChange += meanAbsChange(raw.data, previousRaw);
     smoothChange += meanAbsChange(smoothed.data, previousSmoothed);

@@ -24,6 +24,7 @@ import { createMask, createRgbImage, type Mask, type RgbImage } from '../pipelin
 import { PersonMasker } from '../pipeline/person-mask.ts';
 import { decodeMask, decodePhoto } from '../photo/io.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 const DEFAULT_DATA = fileURLToPath(new URL('../../../../shared/data/seg-dev', import.meta.url));
 
@@ -56,7 +57,7 @@ if (names.length === 0) {
   process.exit(2);
 }
 
-const runtime = new ModelRuntime({ logger: { info: () => {}, warn: (m) => console.error(m) } });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: { info: () => {}, warn: (m) => console.error(m) } });
 const masker = await PersonMasker.create(runtime);
 const blur = new MaskedBlur();
 

@@ -17,6 +17,7 @@ import { ModelRuntime } from '../runtime/onnx.ts';
 import { DEFAULT_PEOPLE, PeopleFinder } from '../instances/people.ts';
 import { DEFAULT_SPLIT } from '../instances/split.ts';
 import { makeInstancePictures } from './make-instances.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 export interface InstanceMatch {
   truth: number;
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const faceModel = values['face-model'] === 'face-short' ? 'face-short' : 'face-full';
-  const runtime = new ModelRuntime({ logger: { info: () => {}, warn: (m) => console.error(m) } });
+  const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: { info: () => {}, warn: (m) => console.error(m) } });
   const split = { ...DEFAULT_SPLIT, ...(values['vertical-below'] ? { verticalBelowFace: Number(values['vertical-below']) } : {}) };
   const splitLongSide = values['split-size'] ? Number(values['split-size']) : DEFAULT_PEOPLE.splitLongSide;
   const finder = await PeopleFinder.create(runtime, { faceModel, split, splitLongSide });

@@ -11,6 +11,7 @@ import { createMask } from '../pipeline/image.ts';
 import { DEFAULT_PERSON_MASK, PersonMasker } from '../pipeline/person-mask.ts';
 import { decodeMask, decodePhoto } from '../photo/io.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +41,7 @@ if (names.length === 0) {
   process.exit(2);
 }
 
-const runtime = new ModelRuntime({ logger: { info: () => {}, warn: (m) => console.error(m) } });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: { info: () => {}, warn: (m) => console.error(m) } });
 const masker = await PersonMasker.create(runtime, {
   modelId: values.model,
   flipAverage: !values['no-flip'],

@@ -13,8 +13,8 @@
  *   frame-to-frame change there, blended / unblended (1 = all the motion comes through, < 1 = lag); and the mean
  *   |blended - unblended| over all pixels.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { videoFrames } from '../eval/video-frames.ts';
 import { parseArgs } from 'node:util';
 import type { Target } from '@deepphoto/shared';
 import { MODELS_DIR } from '@deepphoto/models';
@@ -25,6 +25,7 @@ import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { DEFAULT_TEMPORAL, type TemporalOptions } from '../pipeline/temporal.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { StyleCatalog } from '../styles/catalog.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 /** The issue-12 bar: stylized video may shimmer at most this much more than the camera does. */
 export const TEMPORAL_RATIO_TARGET = 1.4;
@@ -59,19 +60,8 @@ const temporal: TemporalOptions = {
   ...(values.moving !== undefined && { moving: Number(values.moving) }),
 };
 
-async function* frames(path: string): AsyncGenerator<RgbImage> {
-  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-i', path, '-vf', `scale=${width}:${height}:flags=area,fps=${fps}`, '-frames:v', values.frames!, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const frameBytes = width * height * 3;
-  let pending = Buffer.alloc(0);
-  for await (const chunk of ffmpeg.stdout) {
-    pending = Buffer.concat([pending, chunk as Buffer]);
-    while (pending.length >= frameBytes) {
-      yield { width, height, data: new Uint8Array(pending.subarray(0, frameBytes)) };
-      pending = pending.subarray(frameBytes);
-    }
-  }
+function frames(path: string): AsyncGenerator<RgbImage> {
+  return videoFrames(path, { width, height, fps, frames: Number(values.frames), scaleFlags: 'area' });
 }
 
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
@@ -188,7 +178,7 @@ async function evalStyle(runtime: ModelRuntime, catalog: StyleCatalog, style: st
   };
 }
 
-const runtime = new ModelRuntime({ logger: quietLogger, threads: 1 });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger, threads: 1 });
 const catalog = await StyleCatalog.discover({}, () => {});
 const styles = values.styles?.split(',').map((s) => s.trim()) ?? catalog.ids();
 const results: Record<string, StyleResult> = {};

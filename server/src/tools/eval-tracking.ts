@@ -19,6 +19,7 @@ import { PersonMasker } from '../pipeline/person-mask.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { median } from '../eval/metrics.ts';
 import { crossingFrames } from './two-people.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 export interface TrackingReport {
   frames: number;
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
     },
   });
-  const runtime = new ModelRuntime({ logger: { info: () => {}, warn: (m) => console.error(m) } });
+  const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: { info: () => {}, warn: (m) => console.error(m) } });
   const options = { clip: values.clip, seconds: Number(values.seconds), detectEvery: Number(values['detect-every']), runtime };
   const report = { ...(await evaluateTracking(options)), liveStage: await evaluateLiveSelection(options) };
   await runtime.close();

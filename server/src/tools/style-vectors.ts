@@ -14,6 +14,7 @@ import { decodePhoto } from '../photo/io.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { BUILTIN_PICTURES, BUILTIN_VECTORS_FILE, type BuiltinVectorsFile } from '../styles/builtin-looks.ts';
 import { quietLogger } from '../context.ts';
+import { readRuntimeConfig } from '../config/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,7 +23,7 @@ const { values } = parseArgs({
   },
 });
 
-const runtime = new ModelRuntime({ logger: quietLogger, threads: 1 });
+const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger, threads: 1 });
 try {
   const predict = await runtime.load('arbitrary-predict');
   const looks: BuiltinVectorsFile['looks'] = [];

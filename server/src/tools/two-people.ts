@@ -5,8 +5,8 @@
  *  - `crossingFrames`: 10 s where the person and their mirror image walk across each other (the mirror behind),
  *    cut out with our own person mask so the one in front really hides the other; ffmpeg decodes the clip.
  */
-import { spawn } from 'node:child_process';
 import { createMask, createRgbImage, type RgbImage } from '../pipeline/image.ts';
+import { videoFrames } from '../eval/video-frames.ts';
 import type { PersonMasker } from '../pipeline/person-mask.ts';
 
 /** ffmpeg -vf for a 640x480 frame: the person (left) and their mirror image (right), no overlap. */
@@ -28,25 +28,10 @@ export interface CrossingOptions {
   height?: number;
 }
 
-async function* clipFrames(path: string, height: number, fps: number, frames: number): AsyncGenerator<RgbImage> {
+function clipFrames(path: string, height: number, fps: number, frames: number): AsyncGenerator<RgbImage> {
   // The clip is 1280x720: scaled to `height`, its width follows (16:9).
   const width = Math.round((height * 16) / 9 / 2) * 2;
-  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-stream_loop', '-1', '-i', path, '-vf', `scale=${width}:${height},fps=${fps}`, '-frames:v', String(frames), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const frameBytes = width * height * 3;
-  let pending: Buffer = Buffer.alloc(0);
-  try {
-    for await (const chunk of ffmpeg.stdout) {
-      pending = pending.length ? Buffer.concat([pending, chunk as Buffer]) : Buffer.from(chunk as Buffer);
-      while (pending.length >= frameBytes) {
-        yield { width, height, data: new Uint8Array(pending.subarray(0, frameBytes)) };
-        pending = pending.subarray(frameBytes);
-      }
-    }
-  } finally {
-    ffmpeg.kill();
-  }
+  return videoFrames(path, { width, height, fps, frames, loop: true });
 }
 
 /** Mean x and y of the top quarter of the person (the head), from a soft mask. */
