@@ -139,13 +139,16 @@ describe('quantizeQdq', () => {
 describe.skipIf(!hasPhotos)('committed int8 light nets', () => {
   it('at least one is committed', () => expect(QUANTIZED_NETS.length).toBeGreaterThan(0));
 
-  it('the product does not serve them: the live tier of each look is still the float32 net', async () => {
+  it('the live tier of each look is still the float32 net; the live-int8 tier (opt-in) runs the int8 copy', async () => {
     const catalog = await StyleCatalog.discover({}, () => undefined);
     for (const id of QUANTIZED_NETS) {
       const look = findModel(id)!.teacher!;
       expect(catalog.modelFor(look, 'live')).toBe(id);
-      expect(Object.values(catalog.list().find((l) => l.id === look)!.models).map((m) => m.id)).not.toContain(`${id}-int8`);
+      expect(catalog.modelFor(look, 'live-int8')).toBe(`${id}-int8`);
     }
+    // A look without an int8 copy falls back to its float light net.
+    const withoutInt8 = catalog.ids().find((look) => !catalog.arbitrary || !catalog.styleVectorFor(look));
+    if (withoutInt8 && !QUANTIZED_NETS.some((id) => findModel(id)!.teacher === withoutInt8)) expect(catalog.modelFor(withoutInt8, 'live-int8')).toBe(catalog.modelFor(withoutInt8, 'live'));
   });
 
   it.each(QUANTIZED_NETS)('%s: the tool reproduces the committed file and its output stays within tolerance of float32', async (id) => {

@@ -199,7 +199,7 @@ export interface RuntimeConfig {
 /** Live-path settings, read in the main thread and handed to each session's frame worker. */
 export interface LiveConfig {
   /** DEEPPHOTO_LIVE_TIER: force the light (`live`) or teacher (`quality`) networks; default: by provider. */
-  tier?: 'live' | 'quality';
+  tier?: 'live' | 'quality' | 'live-int8';
   /** DEEPPHOTO_LIVE_WORKING_SIZE: long side the live nets run at (default 256 on CPU, 640 on a GPU). */
   workingSize?: number;
   /** DEEPPHOTO_LIVE_THREADS: ORT threads of a session's worker (segmentation). */
@@ -275,7 +275,7 @@ export function readRuntimeConfig(env: Env = process.env): RuntimeConfig {
 
 export function readLiveConfig(env: Env = process.env): LiveConfig {
   const tier = env.DEEPPHOTO_LIVE_TIER;
-  if (tier !== undefined && tier !== '' && tier !== 'live' && tier !== 'quality') throw new ConfigError(`DEEPPHOTO_LIVE_TIER must be live or quality, got "${tier}"`);
+  if (tier !== undefined && tier !== '' && tier !== 'live' && tier !== 'quality' && tier !== 'live-int8') throw new ConfigError(`DEEPPHOTO_LIVE_TIER must be live, live-int8 or quality, got "${tier}"`);
   const workingSize = positiveInt(env, 'DEEPPHOTO_LIVE_WORKING_SIZE');
   const arbitraryWorkingSize = positiveInt(env, 'DEEPPHOTO_ARBITRARY_WORKING_SIZE');
   return {

@@ -8,7 +8,7 @@ import { UserStyleStore } from './user-styles.ts';
  * (`quality`, slow on CPU) and a distilled light net (`live`). Which one runs is a deployment choice — photos
  * prefer quality, live video on CPU prefers live — so clients only ever name the look.
  */
-export type StyleTier = 'live' | 'quality';
+export type StyleTier = 'live' | 'quality' | 'live-int8';
 
 export interface StyleLook {
   id: string;
@@ -60,8 +60,6 @@ export class StyleCatalog {
     const looks = new Map<string, StyleLook>();
     const unavailable = new Map<string, string>();
     for (const entry of modelsByTask('style')) {
-      // int8 copies of the light nets are candidates under measurement (issue 14), not a tier the product serves.
-      if (entry.tier === 'live-int8') continue;
       try {
         await resolveModelPath(entry, options);
       } catch (error) {
@@ -163,7 +161,9 @@ export class StyleCatalog {
     const look = this.look(styleId);
     if (!look) throw new UnknownStyleError(styleId, this.ids());
     if (look.arbitrary && this.arbitrary) return this.arbitrary.transferModelId;
-    const entry = look.models[tier] ?? look.models[tier === 'live' ? 'quality' : 'live'];
+    // int8 copies of the light nets where they exist (`live-int8`), else the float light net; quality falls back to live.
+    const order: StyleTier[] = tier === 'live-int8' ? ['live-int8', 'live', 'quality'] : tier === 'live' ? ['live', 'quality'] : ['quality', 'live'];
+    const entry = order.map((t) => look.models[t]).find((e) => e !== undefined);
     if (!entry) throw new UnknownStyleError(styleId, this.ids());
     return entry.id;
   }

@@ -24,7 +24,7 @@ import { createRgbImage, type RgbImage } from '../pipeline/image.ts';
 import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { DEFAULT_TEMPORAL, type TemporalOptions } from '../pipeline/temporal.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
-import { StyleCatalog } from '../styles/catalog.ts';
+import { StyleCatalog, type StyleTier } from '../styles/catalog.ts';
 import { readRuntimeConfig } from '../config/config.ts';
 
 /** The issue-12 bar: stylized video may shimmer at most this much more than the camera does. */
@@ -46,8 +46,12 @@ const { values } = parseArgs({
     strength: { type: 'string' },
     still: { type: 'string' },
     moving: { type: 'string' },
+    /** `live` (default: the float light nets) or `live-int8` (their int8 copies where they exist). */
+    tier: { type: 'string', default: 'live' },
   },
 });
+if (values.tier !== 'live' && values.tier !== 'live-int8') throw new Error('--tier must be live or live-int8');
+const tier = values.tier as StyleTier;
 const video = values.video ?? join(MODELS_DIR, '../../shared/data/video/liveportrait_s18_upperbody.mp4');
 const width = Number(values.width);
 const height = Number(values.height);
@@ -86,8 +90,8 @@ interface StyleResult {
 }
 
 async function evalStyle(runtime: ModelRuntime, catalog: StyleCatalog, style: string): Promise<StyleResult> {
-  const blended = await LivePipeline.create(runtime, catalog, { style, target, temporal });
-  const reference = await LivePipeline.create(runtime, catalog, { style, target, temporal: { ...temporal, strength: 0 } });
+  const blended = await LivePipeline.create(runtime, catalog, { style, target, temporal, tier });
+  const reference = await LivePipeline.create(runtime, catalog, { style, target, temporal: { ...temporal, strength: 0 }, tier });
   const out = createRgbImage(width, height);
   const outRef = createRgbImage(width, height);
   const previousIn = new Uint8Array(width * height * 3);
@@ -152,7 +156,7 @@ async function evalStyle(runtime: ModelRuntime, catalog: StyleCatalog, style: st
   const r = (v: number, d = 4) => Number(v.toFixed(d));
   const ratio = outputChange / inputChange;
   return {
-    model: catalog.modelFor(style, 'live'),
+    model: catalog.modelFor(style, tier),
     frames: n,
     inputChange: r(inputChange / pairs),
     outputChange: r(outputChange / pairs),
