@@ -13,11 +13,10 @@ import type { Logger } from './runtime/onnx.ts';
 import { ConfigError, loadTls, readClusterConfig, readConfig, readLiveProcessor, securityConfigSchema, type ClusterConfig, type Config, type SecurityConfig } from './config/config.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
 import { clusterRoutes } from './http/cluster-routes.ts';
-import { BUILTIN_STYLE_IDS, DEFAULT_PROCESSOR_MODULE } from './live/builtin-processors.ts';
+import { BUILTIN_STYLE_IDS, TOY_PROCESSOR_MODULE } from './live/builtin-processors.ts';
+import { PIPELINE_PROCESSOR_MODULE } from './pipeline/processor.ts';
 import { createSecurityContext, type SecurityContext } from './security/guard.ts';
 
-/** The live frame processor: segmentation + style (LivePipeline), loaded inside each session's worker. */
-export const LIVE_PROCESSOR_MODULE = new URL('./pipeline/live-processor.ts', import.meta.url).href;
 
 export interface ServerOptions {
   port?: number;
@@ -80,7 +79,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     knownBackground: (id) => photo.backgrounds.exists(id),
     defaultEffect: builtinProcessor ? { style: 'tint-blue', target: 'whole' } : { style: photo.catalog.ids()[0] ?? 'none', target: 'background' },
     maxSessions,
-    processorModule: options.processorModule ?? (builtinProcessor ? DEFAULT_PROCESSOR_MODULE : LIVE_PROCESSOR_MODULE),
+    processorModule: options.processorModule ?? (builtinProcessor ? TOY_PROCESSOR_MODULE : PIPELINE_PROCESSOR_MODULE),
     processorConfig: settings,
     // A cluster node says what it does with rooms (placements, moves): the operator reads it across nodes.
     ...(cluster ? { cluster, adapter: cluster.adapter(), logger: log } : {}),

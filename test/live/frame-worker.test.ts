@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRgbImage, type RgbImage } from '../../server/src/pipeline/image.ts';
 import { createVp8Decoder, createVp8Encoder } from '../../server/src/live/codec/node-av.ts';
 import { FrameWorker, liveFrameWorkerCount, type EncodedOutput } from '../../server/src/live/frame-worker-client.ts';
-import { DEFAULT_PROCESSOR_MODULE } from '../../server/src/live/builtin-processors.ts';
+import { TOY_PROCESSOR_MODULE } from '../../server/src/live/builtin-processors.ts';
 
 function pattern(width: number, height: number, shift: number): RgbImage {
   const img = createRgbImage(width, height);
@@ -31,7 +31,7 @@ afterEach(async () => {
 
 describe('frame worker', () => {
   it('decodes, inverts and re-encodes frames in a worker thread, then exits on close()', async () => {
-    worker = await FrameWorker.start({ processorModule: DEFAULT_PROCESSOR_MODULE, processor: { style: 'invert', target: 'whole' }, encoder: {} });
+    worker = await FrameWorker.start({ processorModule: TOY_PROCESSOR_MODULE, processor: { style: 'invert', target: 'whole' }, encoder: {} });
     expect(liveFrameWorkerCount()).toBe(1);
     const encoder = createVp8Encoder();
     const decoder = createVp8Decoder();
@@ -61,7 +61,7 @@ describe('frame worker', () => {
   });
 
   it('update() switches the style and rejects an unknown one without stopping the worker', async () => {
-    worker = await FrameWorker.start({ processorModule: DEFAULT_PROCESSOR_MODULE, processor: { style: 'none', target: 'whole' }, encoder: {} });
+    worker = await FrameWorker.start({ processorModule: TOY_PROCESSOR_MODULE, processor: { style: 'none', target: 'whole' }, encoder: {} });
     await worker.update({ style: 'tint-blue' });
     await expect(worker.update({ style: 'no-such-style' })).rejects.toThrow(/unknown style/);
     const encoder = createVp8Encoder();

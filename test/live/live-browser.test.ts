@@ -4,7 +4,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_STYLE_IDS } from '../../server/src/live/builtin-processors.ts';
+import { BUILTIN_STYLE_IDS, TOY_PROCESSOR_MODULE } from '../../server/src/live/builtin-processors.ts';
 import { liveFrameWorkerCount } from '../../server/src/live/frame-worker-client.ts';
 import { liveRecorderChildren } from '../../server/src/live/recorder.ts';
 import { recordingRoutes } from '../../server/src/live/recording-routes.ts';
@@ -33,6 +33,7 @@ run('live video through a real browser', () => {
     app.get('/', async (_req, reply) => reply.type('text/html').send(LIVE_PAGE_HTML));
     app.get('/deepphoto-client.js', async (_req, reply) => reply.type('text/javascript').send(clientJs));
     signaling = await attachSignaling(app.server, {
+      processorModule: TOY_PROCESSOR_MODULE,
       knownStyles: BUILTIN_STYLE_IDS,
       defaultEffect: { style: 'invert', target: 'whole' },
       maxSessions: 1,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_STYLE_IDS } from '../../server/src/live/builtin-processors.ts';
+import { BUILTIN_STYLE_IDS, TOY_PROCESSOR_MODULE } from '../../server/src/live/builtin-processors.ts';
 import { attachSignaling, type SignalingHandle } from '../../server/src/signaling/signaling.ts';
 import { chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { clientBundle } from '../support/client-bundle.ts';
@@ -26,7 +26,7 @@ run('client library from a minimal page', () => {
     app = Fastify();
     app.get('/', async (_q, reply) => reply.type('text/html').send(MINIMAL_CLIENT_PAGE));
     app.get('/deepphoto-client.js', async (_q, reply) => reply.type('text/javascript').send(bundle));
-    signaling = await attachSignaling(app.server, { knownStyles: BUILTIN_STYLE_IDS, maxSessions: 1, recordings: { dir } });
+    signaling = await attachSignaling(app.server, { processorModule: TOY_PROCESSOR_MODULE, knownStyles: BUILTIN_STYLE_IDS, maxSessions: 1, recordings: { dir } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

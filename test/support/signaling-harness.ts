@@ -2,6 +2,7 @@
  * Signaling alone on a loopback HTTP server, with socket.io clients that the harness disconnects on close: the
  * setup the signaling tests share.
  */
+import { TOY_PROCESSOR_MODULE } from '../../server/src/live/builtin-processors.ts';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,7 +25,8 @@ export interface SignalingHarness {
 export async function startSignaling(options: Omit<SignalingOptions, 'recordings'>): Promise<SignalingHarness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-sig-'));
   const server: Server = createServer();
-  const handle = await attachSignaling(server, { ...options, recordings: { dir } });
+  // The toy processor (colour effects, no models) unless a test asks for another: signaling is what is under test.
+  const handle = await attachSignaling(server, { processorModule: TOY_PROCESSOR_MODULE, ...options, recordings: { dir } });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

@@ -6,11 +6,11 @@ import type { RgbImage } from '../pipeline/image.ts';
 import type { FrameProcessor, FrameTimings, ProcessorFactory, ProcessorOptions } from '../pipeline/processor.ts';
 
 /**
- * The module each session's worker loads its processor from when none is given: this one. To plug in the real
- * pipeline, point the `processorModule` option of `attachSignaling` at a module exporting a
- * `createProcessor: ProcessorFactory` (the server does: `pipeline/live-processor.ts`).
+ * This module as a processor module: colour effects without models (tests, demos on small machines,
+ * `DEEPPHOTO_LIVE_PROCESSOR=builtin`). Sessions load the real pipeline (`PIPELINE_PROCESSOR_MODULE`) unless told to
+ * load this one.
  */
-export const DEFAULT_PROCESSOR_MODULE = import.meta.url;
+export const TOY_PROCESSOR_MODULE = import.meta.url;
 
 type PixelEffect = (input: Uint8Array, output: Uint8Array) => void;
 

@@ -50,6 +50,12 @@ export interface FrameProcessor {
 /** `config`: the server's settings for processing (ORT, live path, folders), read once in the main thread. */
 export type ProcessorFactory = (options: ProcessorOptions, config?: ProcessingConfig) => Promise<FrameProcessor>;
 
+/**
+ * The module sessions load by default: the real pipeline (segmentation, styles, effects). A URL only, so that naming
+ * it loads nothing here; tests and demos pass the toy module of `live/builtin-processors.ts` instead.
+ */
+export const PIPELINE_PROCESSOR_MODULE = new URL('./live-processor.ts', import.meta.url).href;
+
 /** What a processor module must export. */
 export interface ProcessorModule {
   createProcessor: ProcessorFactory;

@@ -20,7 +20,7 @@ import type { EncoderOptions } from '../live/codec/types.ts';
 import { readProcessingConfig, type ProcessingConfig } from '../config/config.ts';
 import { DeepPhotoError } from '../core/errors.ts';
 import type { LivePeerOptions } from '../live/peer.ts';
-import { DEFAULT_PROCESSOR_MODULE } from '../live/builtin-processors.ts';
+import { PIPELINE_PROCESSOR_MODULE } from '../pipeline/processor.ts';
 import { RecordingStore, type RecordingStoreOptions } from '../live/recording-store.ts';
 import type { Session } from '../live/session.ts';
 import { SessionManager } from '../live/session-manager.ts';
@@ -95,7 +95,7 @@ export async function attachSignaling(httpServer: HttpServer, options: Signaling
     maxSessions: options.maxSessions ?? 2,
     spareWorkers: options.spareWorkers,
     spareEffect: options.defaultEffect ?? { style: knownStyles()[0] ?? 'none', target: 'whole' },
-    processorModule: options.processorModule ?? DEFAULT_PROCESSOR_MODULE,
+    processorModule: options.processorModule ?? PIPELINE_PROCESSOR_MODULE,
     processorConfig: options.processorConfig ?? readProcessingConfig(),
     workingWidth: options.workingWidth,
     encoder: options.encoder,

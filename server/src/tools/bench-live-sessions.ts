@@ -22,7 +22,7 @@ import { FrameWorker, type EncodedOutput } from '../live/frame-worker-client.ts'
 import type { Target } from '@deepphoto/shared';
 
 export const DEFAULT_BENCH_VIDEO = new URL('../../../../shared/data/video/liveportrait_s18_upperbody.mp4', import.meta.url).pathname;
-const PIPELINE_MODULE = new URL('../pipeline/live-processor.ts', import.meta.url).href;
+import { PIPELINE_PROCESSOR_MODULE } from '../pipeline/processor.ts';
 
 export interface LiveSessionsOptions {
   effect: string;
@@ -109,7 +109,7 @@ export async function benchLiveSessions(options: LiveSessionsOptions): Promise<R
   for (let n = 1; n <= options.maxSessions; n++) {
     const sessions: RunningSession[] = await Promise.all(
       Array.from({ length: n }, async () => ({
-        worker: await FrameWorker.start({ processorModule: options.processorModule ?? PIPELINE_MODULE, processor: { style: options.effect, target: options.target }, encoder: {} }),
+        worker: await FrameWorker.start({ processorModule: options.processorModule ?? PIPELINE_PROCESSOR_MODULE, processor: { style: options.effect, target: options.target }, encoder: {} }),
         delivered: 0,
         timings: [],
         next: 0,

@@ -28,7 +28,7 @@ import { CPU_LIVE_WORKING_SIZE } from '../pipeline/live-processor.ts';
 import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { quietLogger } from '../context.ts';
 import { BUILTIN_STYLE_IDS } from '../live/builtin-processors.ts';
-import { DEFAULT_PROCESSOR_MODULE } from '../live/builtin-processors.ts';
+import { TOY_PROCESSOR_MODULE } from '../live/builtin-processors.ts';
 import { clientBundle } from './client-bundle.ts';
 import { TWO_PEOPLE_STILL_FILTER } from './two-people.ts';
 
@@ -138,7 +138,7 @@ const server = await startServer({
   maxSessions: participants,
   servePage: false,
   logger: quietLogger,
-  ...(processor === 'toy' ? { processorModule: DEFAULT_PROCESSOR_MODULE, signaling: { knownStyles: BUILTIN_STYLE_IDS, defaultEffect: { style: 'none', target: 'whole' as const } } } : {}),
+  ...(processor === 'toy' ? { processorModule: TOY_PROCESSOR_MODULE, signaling: { knownStyles: BUILTIN_STYLE_IDS, defaultEffect: { style: 'none', target: 'whole' as const } } } : {}),
   plugins: [
     async (app) => {
       app.get('/', async (_q, reply) => reply.type('text/html').send(PAGE));
