@@ -410,17 +410,17 @@ export class LivePipeline {
     }
     const b = this.downscaled(input, small);
 
-    this.temporal.prepareInput(b.small, stylizer.modelId, timestampMs);
-
-    // The style network starts first: in its own thread it runs while this thread does the mask work below
-    // (in-thread, onnxruntime-node's synchronous run makes the two sequential anyway). Its output stays at the
-    // working size for the temporal blend, then one native upsample takes it to the frame.
+    // The style network starts first: in its own thread it runs while this thread does the temporal stillness and
+    // the mask work below (both only read `small`; in-thread, onnxruntime-node's synchronous run makes them
+    // sequential anyway). Its output stays at the working size for the temporal blend, then one native upsample
+    // takes it to the frame.
     const styleStarted = performance.now();
     let styleEnded = styleStarted;
     const styled = stylizer.stylize(b.small, b.styledSmall, Math.max(b.small.width, b.small.height)).then(() => {
       styleEnded = performance.now();
     });
     styled.catch(() => undefined); // awaited below; not an unhandled rejection while the mask work runs
+    this.temporal.prepareInput(b.small, stylizer.modelId, timestampMs);
     if (rule.needsMask) await this.personMask(b, timestampMs, timings);
     await styled;
     timings.styleMs = styleEnded - styleStarted;
