@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordingStore } from '../../server/src/live/recording-store.ts';
+import { Recorder } from '../../server/src/live/recorder.ts';
+import { existsSync } from 'node:fs';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -33,5 +35,21 @@ describe('RecordingStore', () => {
     expect(() => store.webmPath('../../etc/passwd')).toThrow(/bad recording id/);
     expect(RecordingStore.isValidId('not-a-uuid')).toBe(false);
     expect(() => new RecordingStore({ maxTotalBytes: 0 })).toThrow(/positive/);
+  });
+});
+
+describe('Recorder', () => {
+  it('a stop before any frame is a clear invalid_state (409), not an internal error, and leaves no file behind', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-store-'));
+    const store = new RecordingStore({ dir, maxTotalBytes: 1 << 20 });
+    await store.init();
+    const recorder = new Recorder(store);
+    // A delta frame before any keyframe is skipped, so this is still "nothing recorded".
+    expect(recorder.writeFrame(new Uint8Array(100), false, 64, 48)).toBe(true);
+    const stopped = recorder.stop();
+    await expect(stopped).rejects.toMatchObject({ code: 'invalid_state', status: 409 });
+    await expect(stopped).rejects.toThrow(/no video frame arrived/);
+    expect(existsSync(store.partPath(recorder.id))).toBe(false);
+    expect(await store.size(recorder.id)).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@
  * Records the *encoded output* (the VP8 frames we send back) without re-encoding: frames go to an IVF file while
  * recording; `stop()` remuxes it into WebM with `ffmpeg -c copy` and deletes the IVF. Starts at a keyframe.
  */
+import { DeepPhotoError } from '../core/errors.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -87,7 +88,8 @@ export class Recorder {
     await new Promise<void>((resolve) => this.out.end(resolve));
     const part = this.store.partPath(this.id);
     try {
-      if (this.frames === 0) throw new Error('nothing was recorded (no keyframe arrived)');
+      // The client's state, not a server fault: it stopped before any frame came (wire code invalid_state, 409).
+      if (this.frames === 0) throw new DeepPhotoError('invalid_state', 'nothing was recorded yet: no video frame arrived since the recording started');
       const webm = this.store.webmPath(this.id);
       await runFfmpeg(this.options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'ivf', '-i', part, '-c', 'copy', webm]);
       await this.store.setOwner(this.id, this.options.owner ?? 'local');
