@@ -60,6 +60,8 @@ export interface WorkerThreadOptions<P extends ThreadProtocol> {
   /** The TypeScript module whose top level calls serveThread. */
   entry: URL;
   init: P['init'];
+  /** Objects in `init` to move rather than copy (a MessagePort to another thread, buffers). */
+  initTransfer?: readonly TransferListItem[];
   resourceLimits?: ResourceLimits;
   /** Start fails (and the thread is ended) when it is not ready by then. Default 120 s: a photo thread loads
    *  several networks, and on a busy 2-core machine that has taken tens of seconds. */
@@ -99,7 +101,11 @@ export class WorkerThread<P extends ThreadProtocol> {
     this.options = options;
     this.name = options.name;
     const data: ThreadData<P['init']> = { entry: options.entry.href, name: options.name, init: options.init, faultInjection: options.faultInjection ?? false };
-    this.worker = new Worker(BOOT_URL, { workerData: data, ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}) });
+    this.worker = new Worker(BOOT_URL, {
+      workerData: data,
+      ...(options.initTransfer ? { transferList: [...options.initTransfer] } : {}),
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    });
     alive.set(this.name, (alive.get(this.name) ?? 0) + 1);
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', (code) => {

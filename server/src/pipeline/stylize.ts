@@ -2,6 +2,12 @@ import type { LoadedModel } from '../runtime/onnx.ts';
 import type { RgbImage } from './image.ts';
 import { ResamplerCache } from './resample.ts';
 
+/**
+ * What a Stylizer runs: a model loaded in this thread, or one that runs in the inference owner
+ * (runtime/inference-client.ts `RemoteModel`), which hands out its input tensor in shared memory.
+ */
+export type StyleModel = Pick<LoadedModel, 'entry' | 'run'> & { allocateInput?(length: number): Float32Array };
+
 export interface Size {
   width: number;
   height: number;
@@ -23,12 +29,12 @@ export function workingSize(picture: Size, maxLongSide: number, multipleOf = 4):
  * overshoot 0..255). Input and output buffers are reused while the working size stays the same.
  */
 export class Stylizer {
-  private input = new Float32Array(0);
+  private input: Float32Array = new Float32Array(0);
   private readonly down = new ResamplerCache();
   private readonly up = new ResamplerCache();
   private readonly multipleOf: number;
 
-  constructor(readonly model: LoadedModel) {
+  constructor(readonly model: StyleModel) {
     const { layout, shape } = model.entry.io.input;
     if (layout !== 'NCHW' || shape[1] !== 3) throw new TypeError(`${model.entry.id}: expected an NCHW RGB input`);
     this.multipleOf = model.entry.io.input.multipleOf ?? 4;
@@ -46,7 +52,7 @@ export class Stylizer {
     if (out.width * picture.height !== out.height * picture.width) throw new TypeError('stylize: output must have the picture\'s aspect ratio');
     const size = workingSize(picture, maxLongSide, this.multipleOf);
     const n = size.width * size.height * 3;
-    if (this.input.length !== n) this.input = new Float32Array(n);
+    if (this.input.length !== n) this.input = this.model.allocateInput?.(n) ?? new Float32Array(n);
     const { scale, offset } = this.model.entry.normalization;
     // The live path hands over a picture already at the working size and wants the output at that size too: then
     // both conversions are plain layout changes, not resamples.

@@ -16,6 +16,8 @@ export interface BatchResult {
   /** A view into the batch's output for this frame (valid until the caller drops it; never reused by us). */
   data: Float32Array;
   dims: readonly number[];
+  /** How many frames the run that served this one held. */
+  batch: number;
 }
 
 interface Pending {
@@ -95,7 +97,7 @@ export class InferenceBatcher {
       this.stats.runs++;
       this.stats.frames += batch.length;
       this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-      batch.forEach((p, i) => p.resolve({ data: data.subarray(i * outSize, (i + 1) * outSize), dims: outDims }));
+      batch.forEach((p, i) => p.resolve({ data: data.subarray(i * outSize, (i + 1) * outSize), dims: outDims, batch: batch.length }));
     } catch (error) {
       // A failed run fails only the frames that were in it; the next batch runs as usual.
       for (const p of batch) p.reject(error);
