@@ -38,6 +38,7 @@ export class FrameWorker extends EventEmitter<FrameWorkerEvents> {
       name: NAME,
       entry: ENTRY,
       init,
+      ...(init.inferencePort ? { initTransfer: [init.inferencePort] } : {}),
       resourceLimits: { maxOldGenerationSizeMb: 512 },
       startTimeoutMs: timeoutMs,
       onEvent: (event) => {

@@ -143,7 +143,12 @@ await serveThread<FrameWorkerProtocol>(async (thread) => {
   const { init } = thread;
   const mod = (await import(init.processorModule)) as ProcessorModule;
   if (typeof mod.createProcessor !== 'function') throw new TypeError(`${init.processorModule} does not export createProcessor`);
-  processor = await mod.createProcessor(init.processor, init.config);
+  try {
+    processor = await mod.createProcessor(init.processor, init.config, init.inferencePort ? { inferencePort: init.inferencePort } : {});
+  } catch (error) {
+    init.inferencePort?.close(); // the owner forgets a session that never started
+    throw error;
+  }
   decoder = createVp8Decoder();
   encoder = createVp8Encoder(init.encoder);
   return {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DeepPhotoError } from '../core/errors.ts';
+import { InferenceOwner, wantsInferenceOwner } from '../runtime/inference-owner.ts';
 import type { FrameWorker } from './frame-worker-client.ts';
 import { Session, type SessionOptions } from './session.ts';
 
-export interface SessionManagerOptions extends Omit<SessionOptions, 'id' | 'effect' | 'owner'> {
+export interface SessionManagerOptions extends Omit<SessionOptions, 'id' | 'effect' | 'owner' | 'inference'> {
   maxSessions: number;
   /** Sessions one owner (token identity) may hold at once; default unlimited. */
   maxSessionsPerOwner?: number;
@@ -17,7 +18,11 @@ export interface SessionManagerOptions extends Omit<SessionOptions, 'id' | 'effe
   spareEffect?: SessionOptions['effect'];
 }
 
-/** Owns the sessions; refuses beyond `maxSessions` with `busy`; `closeAll()` on shutdown. */
+/**
+ * Owns the sessions; refuses beyond `maxSessions` with `busy`; `closeAll()` on shutdown. When the style providers
+ * name a GPU it also owns the process's inference owner (one per GPU), which every session's worker connects to;
+ * its thread starts with the first session and ends in `closeAll()`.
+ */
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   /** Sessions being created count against the limit too. */
@@ -25,8 +30,12 @@ export class SessionManager {
   private closed = false;
   private spare: { worker: Promise<FrameWorker | undefined>; effect: SessionOptions['effect'] } | undefined;
 
+  private readonly inference: InferenceOwner | undefined;
+
   constructor(private readonly options: SessionManagerOptions) {
     if (!(options.maxSessions >= 1)) throw new TypeError('maxSessions must be at least 1');
+    const runtime = options.processorConfig?.runtime;
+    if (runtime && wantsInferenceOwner(runtime.providers.style)) this.inference = new InferenceOwner({ providers: runtime.providers.style, threads: runtime.threads });
     this.refillSpare();
   }
 
@@ -35,7 +44,7 @@ export class SessionManager {
     if (this.closed || this.spare || !(this.options.spareWorkers && this.options.spareWorkers > 0) || !this.options.spareEffect) return;
     if (this.sessions.size + this.starting >= this.options.maxSessions) return;
     const effect = this.options.spareEffect;
-    this.spare = { effect, worker: Session.startWorker({ ...this.options, effect }).catch(() => undefined) };
+    this.spare = { effect, worker: Session.startWorker({ ...this.options, inference: this.inference, effect }).catch(() => undefined) };
   }
 
   /** Hands out the spare worker, if one is ready or starting. */
@@ -81,7 +90,7 @@ export class SessionManager {
     try {
       const spare = this.takeSpare();
       const worker = await spare?.worker;
-      const options = { ...this.options, id: randomUUID(), effect, owner };
+      const options = { ...this.options, inference: this.inference, id: randomUUID(), effect, owner };
       session = worker && spare ? await Session.adopt(options, worker, spare.effect) : await Session.create(options);
     } catch (error) {
       release();
@@ -111,5 +120,7 @@ export class SessionManager {
       spare?.worker.then((w) => w?.close()),
     ]);
     this.sessions.clear();
+    // After the sessions: their workers have let go of their ports by now.
+    await this.inference?.close();
   }
 }

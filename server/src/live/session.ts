@@ -7,6 +7,7 @@ import type { ErrorPayload, IcePayload, RecordingReadyPayload, StatsPayload, Tar
 import type { EncoderOptions } from './codec/types.ts';
 import type { ProcessingConfig } from '../config/config.ts';
 import { DeepPhotoError } from '../core/errors.ts';
+import type { InferenceOwner } from '../runtime/inference-owner.ts';
 import { FrameWorker, type EncodedOutput } from './frame-worker-client.ts';
 import { LivePeer, type IncomingFrame, type LivePeerOptions } from './peer.ts';
 import type { ProcessorOptions, UpdateResult } from '../pipeline/processor.ts';
@@ -20,6 +21,8 @@ export interface SessionOptions {
   processorModule: string;
   /** The server's processing settings, handed to the processor in the worker (config/config.ts). */
   processorConfig?: ProcessingConfig;
+  /** The process's inference owner (GPU style providers): the session's worker gets a port to it. */
+  inference?: InferenceOwner;
   effect: { style: string; target: Target; people?: number[] };
   workingWidth?: number;
   encoder?: Partial<EncoderOptions>;
@@ -121,9 +124,16 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** A frame worker for these options, started ahead of any session (a warm spare, see SessionManager). */
-  static startWorker(options: Pick<SessionOptions, 'processorModule' | 'processorConfig' | 'effect' | 'workingWidth' | 'encoder'>): Promise<FrameWorker> {
+  static startWorker(options: Pick<SessionOptions, 'processorModule' | 'processorConfig' | 'inference' | 'effect' | 'workingWidth' | 'encoder'>): Promise<FrameWorker> {
     const processor: ProcessorOptions = { ...options.effect, workingWidth: options.workingWidth };
-    return FrameWorker.start({ processorModule: options.processorModule, processor, encoder: options.encoder ?? {}, ...(options.processorConfig ? { config: options.processorConfig } : {}) });
+    const inferencePort = options.inference?.connect();
+    return FrameWorker.start({
+      processorModule: options.processorModule,
+      processor,
+      encoder: options.encoder ?? {},
+      ...(options.processorConfig ? { config: options.processorConfig } : {}),
+      ...(inferencePort ? { inferencePort } : {}),
+    });
   }
 
   /** A session on an already started worker (whose effect is `spareEffect`), switched to `options.effect`. */

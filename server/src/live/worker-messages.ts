@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { SessionTimings } from '@deepphoto/shared';
 import type { ProcessingConfig } from '../config/config.ts';
 import type { EncoderOptions } from './codec/types.ts';
@@ -9,6 +10,8 @@ export interface WorkerInit {
   encoder: Partial<EncoderOptions>;
   /** Handed to the processor module's createProcessor (the worker never reads the environment). */
   config?: ProcessingConfig;
+  /** The session's port to the inference owner (GPU style providers only); transferred, owned by the processor. */
+  inferencePort?: MessagePort;
 }
 
 /** One processed, encoded frame as the session receives it. */

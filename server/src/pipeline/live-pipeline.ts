@@ -2,6 +2,7 @@ import { isPeopleTarget, type EffectSpec, type PickPayload, type Target } from '
 import { UnknownPersonError } from '../instances/errors.ts';
 // Loaded on first use of a people target, so that sessions without person selection start as fast as before.
 import type { LivePeople, LivePerson } from '../instances/live-people.ts';
+import { RemoteModel, type InferenceClient } from '../runtime/inference-client.ts';
 import type { ModelRuntime } from '../runtime/onnx.ts';
 import type { StyleCatalog, StyleTier } from '../styles/catalog.ts';
 import { compositeAlpha8, TARGET_RULES } from './composite.ts';
@@ -50,6 +51,12 @@ export interface LivePipelineOptions {
    */
   styleThread: boolean;
   styleThreads: number;
+  /**
+   * The process's inference owner (GPU tier): the fixed style networks run there, loaded once for all sessions and
+   * batched across them, instead of in a style thread of this session. Arbitrary-style looks (two inputs, a style
+   * vector per session) keep their own thread. The caller owns the client.
+   */
+  inference?: InferenceClient;
   /** Blending of the styled picture towards the previous one where the input did not change (temporal.ts). */
   temporal: TemporalOptions;
   /** Where `bg-*` effects find their pictures; without it only styles and blur are available. */
@@ -236,6 +243,8 @@ export class LivePipeline {
         },
       };
     }
+    // In the owner's thread the network overlaps this thread's mask work just as in a style thread of our own.
+    if (options.inference) return new Stylizer(await RemoteModel.load(options.inference, modelId));
     if (options.styleThread) return ThreadedStylizer.start(modelId, { threads: options.styleThreads, providers: runtime.providers });
     return new Stylizer(await runtime.load(modelId));
   }

@@ -6,6 +6,7 @@
  * Processors run inside a session's worker thread, so the live layer chooses them by *module*: a module whose
  * `createProcessor` export is a `ProcessorFactory` (`pipeline/live-processor.ts` in the server, `live/builtin-processors.ts` by default).
  */
+import type { MessagePort } from 'node:worker_threads';
 import { PROCESSOR_STAGES, zeroTimings, type PickPayload, type ProcessorTimings, type Target } from '@deepphoto/shared';
 import type { ProcessingConfig } from '../config/config.ts';
 import type { RgbImage } from './image.ts';
@@ -47,8 +48,18 @@ export interface FrameProcessor {
   close(): void;
 }
 
+/** What the main thread shares with a session's processor besides settings. */
+export interface ProcessorResources {
+  /**
+   * The session's port to the process's inference owner (runtime/inference-owner.ts), given when the style
+   * providers name a GPU: the processor then runs its GPU style network there, batched with other sessions'
+   * frames, instead of loading its own copy. The processor owns the port (closes it on close()).
+   */
+  inferencePort?: MessagePort;
+}
+
 /** `config`: the server's settings for processing (ORT, live path, folders), read once in the main thread. */
-export type ProcessorFactory = (options: ProcessorOptions, config?: ProcessingConfig) => Promise<FrameProcessor>;
+export type ProcessorFactory = (options: ProcessorOptions, config?: ProcessingConfig, resources?: ProcessorResources) => Promise<FrameProcessor>;
 
 /**
  * The module sessions load by default: the real pipeline (segmentation, styles, effects). A URL only, so that naming

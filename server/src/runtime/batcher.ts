@@ -58,10 +58,11 @@ export class InferenceBatcher {
     if (input.length !== size) return Promise.reject(new TypeError(`input has ${input.length} values, dims ${dims.join('x')} need ${size}`));
     return new Promise<BatchResult>((resolve, reject) => {
       this.queue.push({ input, dims, resolve, reject });
-      // Start on the next microtask, so that frames submitted in the same turn share the first run too.
+      // Start after the event loop's current phase, not on a microtask: frames of other threads arrive as port
+      // messages, and a microtask would start a run after the first message before the next one is dispatched.
       if (!this.running) {
         this.running = true;
-        queueMicrotask(() => void this.drain());
+        setImmediate(() => void this.drain());
       }
     });
   }
@@ -73,6 +74,9 @@ export class InferenceBatcher {
         for (const group of groupByDims(taken)) {
           for (let start = 0; start < group.length; start += this.maxBatch) await this.runBatch(group.slice(start, start + this.maxBatch));
         }
+        // Let the port messages that came in during the run be dispatched (into the queue) before taking the next
+        // batch; without it the loop would see an empty queue and the next frames would start one run each.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.running = false;
