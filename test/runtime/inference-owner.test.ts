@@ -151,6 +151,28 @@ describe('InferenceOwner on webgpu (lavapipe)', () => {
     client.close();
   }, 120_000);
 
+  it('an owner that crashes fails its sessions\' requests with a clear error (their frames then pass through) and takes no new ones', async () => {
+    const owner = new InferenceOwner({ providers: ['webgpu'], threads: 1, faultInjection: true });
+    const client = new InferenceClient(owner.connect()!);
+    try {
+      const model = await RemoteModel.load(client, MODEL);
+      const stylizer = new Stylizer(model);
+      const out = { width: WIDTH, height: HEIGHT, data: new Uint8Array(WIDTH * HEIGHT * 3) };
+      await stylizer.stylize({ width: WIDTH, height: HEIGHT, data: inputs[0]! }, out, WIDTH);
+      await owner.injectCrash();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(liveInferenceOwners()).toBe(0);
+      await expect(stylizer.stylize({ width: WIDTH, height: HEIGHT, data: inputs[0]! }, out, WIDTH)).rejects.toThrow(/inference owner is gone/);
+      // A session that starts after the crash is refused at load (it then takes the CPU tier).
+      const late = new InferenceClient(owner.connect()!);
+      await expect(late.load(MODEL)).rejects.toThrow(/inference owner is gone/);
+      late.close();
+    } finally {
+      client.close();
+      await owner.close();
+    }
+  }, 120_000);
+
   it('answers a malformed run with a clear error and keeps serving', async () => {
     const owner = new InferenceOwner({ providers: ['webgpu'], threads: 1 });
     const client = new InferenceClient(owner.connect()!);

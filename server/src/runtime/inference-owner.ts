@@ -56,11 +56,14 @@ export class InferenceOwner {
   private thread: Promise<WorkerThread<InferenceOwnerProtocol>> | undefined;
   private closed = false;
   private readonly init: InferenceOwnerInit;
+  private readonly faultInjection: boolean;
 
-  constructor(options: { providers: readonly ExecutionProvider[]; threads?: number; maxBatch?: number }) {
+  /** `faultInjection`: let injectCrash() crash the thread (tests of fault containment only). */
+  constructor(options: { providers: readonly ExecutionProvider[]; threads?: number; maxBatch?: number; faultInjection?: boolean }) {
     const providers = options.providers.filter((p) => p !== 'cpu');
     if (providers.length === 0) throw new TypeError('InferenceOwner: no GPU provider given (the owner never runs on cpu)');
     this.init = { providers, threads: options.threads ?? 1, maxBatch: options.maxBatch ?? 8 };
+    this.faultInjection = options.faultInjection ?? false;
   }
 
   private started(): Promise<WorkerThread<InferenceOwnerProtocol>> {
@@ -69,6 +72,7 @@ export class InferenceOwner {
         name: NAME,
         entry: ENTRY,
         init: this.init,
+        faultInjection: this.faultInjection,
         onFailed: (error) => console.warn(`[inference owner] ${error.message}; GPU sessions' style frames pass through`),
       });
       // A failed start is seen by the sessions (their ports close unanswered) and by stats(); not unhandled here.
@@ -94,6 +98,11 @@ export class InferenceOwner {
   /** Whether the owner thread has been started (by a first connect). */
   get running(): boolean {
     return this.thread !== undefined && !this.closed;
+  }
+
+  /** Test hook: crashes the owner thread (only when constructed with faultInjection). */
+  async injectCrash(): Promise<void> {
+    (await this.thread)?.injectCrash();
   }
 
   async stats(): Promise<InferenceOwnerStats> {
