@@ -55,6 +55,7 @@ interface Summary {
   psnrQuarter: number;
   ssim: number;
   gapClosed: number;
+  inputPsnrQuarter: number;
 }
 
 interface EvalStyleResult {
@@ -84,6 +85,7 @@ describe.skipIf(!hasSegDev)('npm run eval:style (real teachers, light net and ar
     expect(candy.all.psnrQuarter).toBeGreaterThan(18);
     expect(candy.all.psnrQuarter).toBeLessThan(40);
     expect(candy.all.psnr).toBeLessThan(candy.all.psnrQuarter);
+    expect(candy.all.inputPsnrQuarter).toBeLessThan(16);
     expect(candy.all.ssim).toBeGreaterThan(0.4);
     expect(candy.all.ssim).toBeLessThan(1);
     expect(candy.all.gapClosed).toBeGreaterThan(0.5);

@@ -43,9 +43,11 @@ interface ImageScores {
   psnrQuarter: number;
   ssim: number;
   gapClosed: number;
+  /** Baseline: the unstyled input against the same reference, at 1/4 scale. */
+  inputPsnrQuarter: number;
 }
 
-type Summary = Pick<ImageScores, 'psnr' | 'psnrQuarter' | 'ssim' | 'gapClosed'> & { n: number };
+type Summary = Pick<ImageScores, 'psnr' | 'psnrQuarter' | 'ssim' | 'gapClosed' | 'inputPsnrQuarter'> & { n: number };
 
 interface ScoredSet {
   all: Summary;
@@ -99,6 +101,7 @@ async function scoreImages(images: readonly HeldoutImage[], probe: TeacherProbe,
       psnrQuarter: psnrQuarter(candidateOut, referenceOut),
       ssim: ssim(candidateOut, referenceOut),
       gapClosed: 1 - gramDistance(onCandidate.grams, onReference.grams) / gramDistance(onInput.grams, onReference.grams),
+      inputPsnrQuarter: psnrQuarter(image, referenceOut),
     });
   }
   return perImage;
@@ -106,7 +109,7 @@ async function scoreImages(images: readonly HeldoutImage[], probe: TeacherProbe,
 
 function summarise(scores: readonly ImageScores[]): Summary {
   const pick = (k: keyof Summary) => Number(mean(scores.map((s) => s[k as keyof ImageScores] as number)).toFixed(k === 'ssim' || k === 'gapClosed' ? 4 : 3));
-  return { n: scores.length, psnr: pick('psnr'), psnrQuarter: pick('psnrQuarter'), ssim: pick('ssim'), gapClosed: pick('gapClosed') };
+  return { n: scores.length, psnr: pick('psnr'), psnrQuarter: pick('psnrQuarter'), ssim: pick('ssim'), gapClosed: pick('gapClosed'), inputPsnrQuarter: pick('inputPsnrQuarter') };
 }
 
 function scoredSet(perImage: readonly ImageScores[]): ScoredSet {
@@ -114,7 +117,14 @@ function scoredSet(perImage: readonly ImageScores[]): ScoredSet {
     all: summarise(perImage),
     photos: summarise(perImage.filter((s) => s.kind === 'photo')),
     video: summarise(perImage.filter((s) => s.kind === 'video')),
-    perImage: perImage.map((s) => ({ ...s, psnr: +s.psnr.toFixed(3), psnrQuarter: +s.psnrQuarter.toFixed(3), ssim: +s.ssim.toFixed(4), gapClosed: +s.gapClosed.toFixed(4) })),
+    perImage: perImage.map((s) => ({
+      ...s,
+      psnr: +s.psnr.toFixed(3),
+      psnrQuarter: +s.psnrQuarter.toFixed(3),
+      ssim: +s.ssim.toFixed(4),
+      gapClosed: +s.gapClosed.toFixed(4),
+      inputPsnrQuarter: +s.inputPsnrQuarter.toFixed(3),
+    })),
   };
 }
 
