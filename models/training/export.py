@@ -19,6 +19,9 @@ import data  # noqa: E402
 from model import StudentNet, n_params  # noqa: E402
 
 REPO_MODELS = os.path.normpath(os.path.join(HERE, '..', 'style'))
+# Committed files stay small: 8/16/32 nets are 377 KiB; the wider candy net (c3 64) is ~1.3 MiB of fp32 weights,
+# most of them in the residual blocks at 1/4 resolution. The fp16 teachers are ~3.3 MiB.
+MAX_BYTES = 2 << 20
 
 
 def export(ckpt_path, onnx_path):
@@ -61,7 +64,7 @@ def main():
     diffs.append(check(net, out, x))
     size = os.path.getsize(out)
     print(f'{out}: {size / 1024:.0f} KiB, {n_params(net)} params, max |onnx - torch| = {max(diffs):.4f}')
-    assert max(diffs) < 0.05 and size < 1 << 20
+    assert max(diffs) < 0.05 and size < MAX_BYTES, (max(diffs), size)
 
 
 if __name__ == '__main__':

@@ -49,34 +49,66 @@ describe('style metrics', () => {
   });
 });
 
-interface EvalStyleResult {
-  heldout: { photos: number; videoFrames: number };
-  models: Record<string, { skipped: string } | { teacher: string; all: { n: number; psnr: number; psnrQuarter: number; ssim: number; gapClosed: number }; perImage: { name: string }[] }>;
+interface Summary {
+  n: number;
+  psnr: number;
+  psnrQuarter: number;
+  ssim: number;
+  gapClosed: number;
+  inputPsnrQuarter: number;
 }
 
-describe.skipIf(!hasSegDev)('npm run eval:style (real teacher and light net, held-out subset)', () => {
-  it('scores light candy against the candy teacher and lists the arbitrary network as skipped with a reason', async () => {
+interface EvalStyleResult {
+  heldout: { photos: number; videoFrames: number };
+  models: Record<
+    string,
+    | { skipped: string }
+    | { teacher: string; all: Summary; perImage: { name: string }[] }
+    | { reference: string; metric: string; all: Summary; looks: Record<string, { probeTeacher: string; all: Summary; perImage: { name: string }[] }> }
+  >;
+}
+
+describe.skipIf(!hasSegDev)('npm run eval:style (real teachers, light net and arbitrary network, held-out subset)', () => {
+  it('scores light candy against the candy teacher, and the arbitrary network per built-in look', async () => {
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'server/src/tools/eval-style.ts'), '--json', '--limit', '1', '--models', 'light-candy,arbitrary-transfer-int8'],
+      ['--import', 'tsx', join(REPO_ROOT, 'server/src/tools/eval-style.ts'), '--json', '--limit', '1', '--models', 'light-candy,arbitrary-transfer-int8,arbitrary-transfer-f16'],
       { cwd: REPO_ROOT, env: { ...process.env, DEEPPHOTO_SHARED: SHARED_DIR } },
     );
     const result = JSON.parse(stdout) as EvalStyleResult;
     expect(result.heldout).toEqual({ photos: 1, videoFrames: 1, shared: expect.any(String) });
     const candy = result.models['light-candy']!;
-    if ('skipped' in candy) throw new Error(`light-candy skipped: ${candy.skipped}`);
+    if (!('teacher' in candy)) throw new Error(`light-candy not scored against its teacher: ${JSON.stringify(candy)}`);
     expect(candy.teacher).toBe('candy');
     expect(candy.perImage.map((p) => p.name)).toEqual(['eg1800_00059', 'video_f222']);
     // A distilled net is close to, but not equal to, its teacher; far closer than the unstyled input (~13 dB).
     expect(candy.all.psnrQuarter).toBeGreaterThan(18);
     expect(candy.all.psnrQuarter).toBeLessThan(40);
     expect(candy.all.psnr).toBeLessThan(candy.all.psnrQuarter);
+    expect(candy.all.inputPsnrQuarter).toBeLessThan(16);
     expect(candy.all.ssim).toBeGreaterThan(0.4);
     expect(candy.all.ssim).toBeLessThan(1);
     expect(candy.all.gapClosed).toBeGreaterThan(0.5);
     expect(candy.all.gapClosed).toBeLessThan(1);
-    const arbitrary = result.models['arbitrary-transfer-int8']!;
-    expect('skipped' in arbitrary ? arbitrary.skipped : 'evaluated').toMatch(/arbitrary|runner/);
+
+    // int8 weights vs fp16 weights, same look: nearly the same picture, but not bit-equal.
+    const int8 = result.models['arbitrary-transfer-int8']!;
+    if (!('looks' in int8)) throw new Error(`arbitrary-transfer-int8 not scored: ${JSON.stringify(int8)}`);
+    expect(int8.reference).toBe('arbitrary-transfer-f16');
+    expect(Object.keys(int8.looks)).toEqual(['art-candy', 'art-mosaic', 'art-udnie']);
+    expect(int8.looks['art-candy']!.perImage.map((p) => p.name)).toEqual(['eg1800_00059', 'video_f222']);
+    expect(int8.all.n).toBe(6);
+    expect(int8.all.psnrQuarter).toBeGreaterThan(35);
+    expect(int8.all.psnrQuarter).toBeLessThan(80);
+    expect(int8.all.gapClosed).toBeGreaterThan(0.8);
+
+    // fp16 look vs the teacher trained on the same picture: a different network, so far from it, but scored.
+    const f16 = result.models['arbitrary-transfer-f16']!;
+    if (!('looks' in f16)) throw new Error(`arbitrary-transfer-f16 not scored: ${JSON.stringify(f16)}`);
+    expect(f16.reference).toBe('teacher');
+    expect(f16.looks['art-mosaic']!.probeTeacher).toBe('mosaic');
+    expect(f16.all.psnrQuarter).toBeGreaterThan(10);
+    expect(f16.all.psnrQuarter).toBeLessThan(int8.all.psnrQuarter);
   }, 240_000);
 
   it('rejects an unknown model id with a clear message', async () => {

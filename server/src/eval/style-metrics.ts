@@ -166,6 +166,16 @@ export function planarFromRgb(rgb: Uint8Array, srcWidth: number, width: number, 
   return { width, height, channels: 3, data };
 }
 
+/** Planar float 0..255 -> interleaved 8-bit RGB (rounded and clamped), the inverse of `planarFromRgb`. */
+export function rgbFromPlanar(image: PlanarImage): Uint8Array {
+  const n = image.width * image.height;
+  const rgb = new Uint8Array(3 * n);
+  for (let d = 0; d < n; d++) {
+    for (let c = 0; c < 3; c++) rgb[d * 3 + c] = Math.min(255, Math.max(0, Math.round(image.data[c * n + d]!)));
+  }
+  return rgb;
+}
+
 /** Clips a network's raw output into 0..255 (the networks overshoot), in place. */
 export function clip255(data: Float32Array): Float32Array {
   for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, data[i]!));
