@@ -17,7 +17,7 @@ function runtimeOn(provider: string): ModelRuntime {
 
 describe('chooseLiveTier', () => {
   it('CPU only: light nets at 256 px', async () => {
-    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', readProcessingConfig({}))).toEqual({ tier: 'live', workingLongSide: 256 });
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', readProcessingConfig({}))).toEqual({ tier: 'live-int8', workingLongSide: 256 });
   });
 
   it('a GPU provider that really loaded the teacher: teachers at full frame size (640)', async () => {
@@ -25,7 +25,7 @@ describe('chooseLiveTier', () => {
   });
 
   it('a GPU asked for but not there (fell back to CPU): stays on light nets', async () => {
-    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', readProcessingConfig({ DEEPPHOTO_EP: 'webgpu,cpu' }))).toEqual({ tier: 'live', workingLongSide: 256 });
+    expect(await chooseLiveTier(runtimeOn('cpu'), context.catalog, 'mosaic', readProcessingConfig({ DEEPPHOTO_EP: 'webgpu,cpu' }))).toEqual({ tier: 'live-int8', workingLongSide: 256 });
   });
 
   it('DEEPPHOTO_LIVE_TIER and DEEPPHOTO_LIVE_WORKING_SIZE override', async () => {

@@ -20,7 +20,7 @@ describe.skipIf(!existsSync(VIDEO_CLIP))('npm run eval:temporal (real LivePipeli
     const report = JSON.parse(stdout) as TemporalReport;
     expect(report.frameSize).toBe('320x180');
     const candy = report.styles.candy!;
-    expect(candy.model).toBe('light-candy');
+    expect(candy.model).toBe('light-candy-int8'); // the CPU live default (pipeline/live-processor.ts CPU_LIVE_TIER)
     expect(candy.frames).toBe(20);
     expect(candy.inputChange).toBeGreaterThan(0);
     // The light net shimmers more than the camera; the blend removes a good part of it.

@@ -19,6 +19,15 @@ const workerLogger: Logger = {
 };
 
 /**
+ * The light nets' int8 copies (where they exist; the float net otherwise) are the CPU default: ~1.4x (mosaic,
+ * udnie) and ~1.8x (candy) faster than float32 at 256x192 on this AVX-512 VNNI CPU, which took two sessions from 39
+ * to 45 fps (mosaic) and from 27 to 37 fps (candy) in `bench --live`, for 0.05-0.1 dB PSNR at 1/4 scale
+ * (`eval:style`: 22.19 / 22.23 / 25.05 dB) and temporal ratios 1.39 / 0.99 / 0.55 (`eval:temporal --tier live-int8`).
+ * `DEEPPHOTO_LIVE_TIER=live` runs the float32 nets.
+ */
+export const CPU_LIVE_TIER: StyleTier = 'live-int8';
+
+/**
  * Which network and working size a live session uses, and where its style network runs. On a GPU the teachers run at full frame size (quality);
  * on CPU the distilled light nets at 256 px long side (real time: `bench:live` on 2 cores with the browser beside it
  * gave 24.0 fps at 256 against 19.9 fps at 320, with hardly a visible difference once upsampled to 640x480).
@@ -39,7 +48,7 @@ export async function chooseLiveTier(
 ): Promise<Pick<LivePipelineOptions, 'tier' | 'workingLongSide' | 'inference'>> {
   const tierOverride: StyleTier | undefined = config.live.tier;
   const sizeOverride = config.live.workingSize;
-  let tier: StyleTier = tierOverride ?? 'live';
+  let tier: StyleTier = tierOverride ?? CPU_LIVE_TIER;
   let shared: InferenceClient | undefined;
   // Blur and picture effects run no network: probe the GPU with the first style instead (a switch may come).
   const probe = catalog.has(style) ? style : catalog.ids()[0];

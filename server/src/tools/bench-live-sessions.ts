@@ -23,6 +23,7 @@ import type { Target } from '@deepphoto/shared';
 
 export const DEFAULT_BENCH_VIDEO = new URL('../../../../shared/data/video/liveportrait_s18_upperbody.mp4', import.meta.url).pathname;
 import { PIPELINE_PROCESSOR_MODULE } from '../pipeline/processor.ts';
+import { readProcessingConfig } from '../config/config.ts';
 
 export interface LiveSessionsOptions {
   effect: string;
@@ -105,11 +106,13 @@ export async function benchLiveSessions(options: LiveSessionsOptions): Promise<R
   const { frames, source } = await sourceFrames(options);
   const packets = encodeClip(frames);
   const perConcurrency: Record<string, unknown> = {};
+  const config = readProcessingConfig();
   let sustained = 0;
   for (let n = 1; n <= options.maxSessions; n++) {
     const sessions: RunningSession[] = await Promise.all(
       Array.from({ length: n }, async () => ({
-        worker: await FrameWorker.start({ processorModule: options.processorModule ?? PIPELINE_PROCESSOR_MODULE, processor: { style: options.effect, target: options.target }, encoder: {} }),
+        // The live settings of this environment (DEEPPHOTO_LIVE_TIER, ...), read once, as the server hands them over.
+        worker: await FrameWorker.start({ processorModule: options.processorModule ?? PIPELINE_PROCESSOR_MODULE, processor: { style: options.effect, target: options.target }, encoder: {}, config }),
         delivered: 0,
         timings: [],
         next: 0,

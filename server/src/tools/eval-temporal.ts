@@ -25,6 +25,7 @@ import { LivePipeline } from '../pipeline/live-pipeline.ts';
 import { DEFAULT_TEMPORAL, type TemporalOptions } from '../pipeline/temporal.ts';
 import { ModelRuntime } from '../runtime/onnx.ts';
 import { StyleCatalog, type StyleTier } from '../styles/catalog.ts';
+import { CPU_LIVE_TIER } from '../pipeline/live-processor.ts';
 import { readRuntimeConfig } from '../config/config.ts';
 
 /** The issue-12 bar: stylized video may shimmer at most this much more than the camera does. */
@@ -46,8 +47,8 @@ const { values } = parseArgs({
     strength: { type: 'string' },
     still: { type: 'string' },
     moving: { type: 'string' },
-    /** `live` (default: the float light nets) or `live-int8` (their int8 copies where they exist). */
-    tier: { type: 'string', default: 'live' },
+    /** `live-int8` (default: what a CPU live session runs, the light nets' int8 copies) or `live` (float32). */
+    tier: { type: 'string', default: CPU_LIVE_TIER },
   },
 });
 if (values.tier !== 'live' && values.tier !== 'live-int8') throw new Error('--tier must be live or live-int8');
