@@ -24,7 +24,8 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startServer } from '../server.ts';
-import { CPU_LIVE_WORKING_SIZE } from '../pipeline/live-processor.ts';
+import { CPU_LIVE_TIER, CPU_LIVE_WORKING_SIZE } from '../pipeline/live-processor.ts';
+import { readLiveConfig } from '../config/config.ts';
 import { DEFAULT_LIVE_OPTIONS } from '../pipeline/live-pipeline.ts';
 import { quietLogger } from '../context.ts';
 import { BUILTIN_STYLE_IDS } from '../live/builtin-processors.ts';
@@ -53,6 +54,8 @@ const { values } = parseArgs({
   },
 });
 if (values.working) process.env.DEEPPHOTO_LIVE_WORKING_SIZE = values.working;
+/** The live settings the server reads at its start (after --working), for the report. */
+const liveConfig = readLiveConfig();
 
 const PAGE = `<!doctype html><html><body><canvas id="c" width="640" height="480"></canvas><div id="tiles"></div>
 <script src="/deepphoto-client.js"></script><script>
@@ -223,12 +226,14 @@ try {
       ...(pickedPeople ? { pickedPeople } : {}),
       // Blur and picture effects (`blur-*`, `bg-*`) run no network; picture styles run the arbitrary-style network.
       styleModel: look
-        ? (look.models.live?.id ??
+        ? // What a CPU session runs: the tier from DEEPPHOTO_LIVE_TIER or the CPU default (int8 copies where they exist).
+          (look.models[liveConfig.tier ?? CPU_LIVE_TIER]?.id ??
+          look.models.live?.id ??
           (server.photo.catalog.styleVectorFor(values.style)
             ? `${server.photo.catalog.arbitrary?.transferModelId} (picture style, ${DEFAULT_LIVE_OPTIONS.arbitraryLongSide} px)`
             : `${look.models.quality?.id ?? values.style} (teacher: no light net for this style)`))
         : `none (${values.style} is not a network)`,
-      workingLongSide: Number(process.env.DEEPPHOTO_LIVE_WORKING_SIZE ?? CPU_LIVE_WORKING_SIZE),
+      workingLongSide: liveConfig.workingSize ?? CPU_LIVE_WORKING_SIZE,
       fpsOutPage: self.fpsPerTile,
       ...server_,
       glassToGlassMs: self.glassToGlassMs,
