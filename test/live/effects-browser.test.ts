@@ -4,85 +4,34 @@
  * effect (LivePipeline in the session worker), and the page reads the returned video back. With a still input,
  * every returned frame is comparable pixel by pixel with what was sent (person: mask >= 0.98, background: <= 0.02).
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coverFit } from '../../server/src/pipeline/background-image.ts';
-import { createMask, createRgbImage, type RgbImage } from '../../server/src/pipeline/image.ts';
-import { PersonMasker } from '../../server/src/pipeline/person-mask.ts';
-import { startServer, type RunningServer } from '../../server/src/server.ts';
+import { createRgbImage, type RgbImage } from '../../server/src/pipeline/image.ts';
+import type { RunningServer } from '../../server/src/server.ts';
 import { renderBuiltinBackground } from '../../server/src/styles/backgrounds.ts';
-import { chromiumAvailable, launchChromium, SAMPLE_VIDEO } from '../support/browser.ts';
-import { REPO_ROOT } from '../support/paths.ts';
-import { clientBundle } from '../support/client-bundle.ts';
-import { LIVE_PAGE_HTML } from './live-page.ts';
-
-const run = promisify(execFile);
-
-const PAGE = LIVE_PAGE_HTML.replace(
-  '</body>',
-  `<script>window.live.grab = () => { const v = document.getElementById('remote'); const c = document.createElement('canvas');
-  c.width = 640; c.height = 480; c.getContext('2d').drawImage(v, 0, 0, 640, 480); return c.toDataURL('image/png'); };</script></body>`,
-);
+import { chromiumAvailable } from '../support/browser.ts';
+import { startStillCameraCall, type StillCameraCall } from '../support/still-camera-call.ts';
 
 const suite = chromiumAvailable() ? describe : describe.skip;
 const IDENTITY = 'e2e-tester-0001';
 
 suite('blur and background pictures through a real browser with the real models', () => {
+  let call: StillCameraCall;
   let server: RunningServer;
-  let browser: Browser;
   let page: Page;
-  let dir: string;
   let still: RgbImage;
   let personMask: Float32Array;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'deepphoto-fx-e2e-'));
-    process.env.DEEPPHOTO_BACKGROUNDS_DIR = path.join(dir, 'backgrounds');
-    const png = path.join(dir, 'still.png');
-    if (existsSync(SAMPLE_VIDEO)) {
-      const vf = 'scale=640:480:force_original_aspect_ratio=increase,crop=640:480';
-      await run('ffmpeg', ['-v', 'error', '-y', '-ss', '2', '-i', SAMPLE_VIDEO, '-frames:v', '1', '-vf', vf, png]);
-    } else {
-      await sharp(path.join(REPO_ROOT, 'server/assets/sample.svg')).resize(640, 480).removeAlpha().png().toFile(png);
-    }
-    await run('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', png, '-t', '1', '-r', '30', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', path.join(dir, 'still.y4m')]);
-    const raw = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    still = { width: raw.info.width, height: raw.info.height, data: new Uint8Array(raw.data) };
-
-    const clientJs = await clientBundle();
-    server = await startServer({
-      recordings: { dir: path.join(dir, 'rec') },
-      servePage: false,
-      plugins: [
-        async (app) => {
-          app.get('/', async (_q, reply) => reply.type('text/html').send(PAGE));
-          app.get('/deepphoto-client.js', async (_q, reply) => reply.type('text/javascript').send(clientJs));
-        },
-      ],
-    });
-    const mask = createMask(still.width, still.height);
-    await (await PersonMasker.create(server.photo.runtime)).mask(still, mask);
-    personMask = mask.data;
-
-    browser = await launchChromium({ fakeVideo: path.join(dir, 'still.y4m') });
-    page = await browser.newPage();
-    await page.goto(server.url + '/');
-    await page.evaluate(() => (window as unknown as { live: { start(): Promise<boolean> } }).live.start());
+    call = await startStillCameraCall({ tmpPrefix: 'deepphoto-fx-e2e-', env: (dir) => ({ DEEPPHOTO_BACKGROUNDS_DIR: path.join(dir, 'backgrounds') }) });
+    ({ server, page, still, personMask } = call);
   }, 180_000);
 
   afterAll(async () => {
-    await page?.close();
-    await browser?.close();
-    await server?.close();
-    delete process.env.DEEPPHOTO_BACKGROUNDS_DIR;
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await call?.close();
   });
 
   const frameCount = (): Promise<number> => page.evaluate(() => (window as unknown as { live: { frames: unknown[] } }).live.frames.length);
@@ -98,11 +47,7 @@ suite('blur and background pictures through a real browser with the real models'
     }
   }
 
-  async function grab(): Promise<Uint8Array> {
-    const url = await page.evaluate(() => (window as unknown as { live: { grab(): string } }).live.grab());
-    const { data } = await sharp(Buffer.from(url.split(',')[1]!, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    return new Uint8Array(data);
-  }
+  const grab = (): Promise<Uint8Array> => call.grab();
 
   const isPerson = (i: number) => personMask[i]! >= 0.98;
   const isBackground = (i: number) => personMask[i]! <= 0.02;
