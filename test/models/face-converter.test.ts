@@ -8,7 +8,7 @@ import { convertTfliteToOnnx, readTfliteModel } from '../../models/src/tflite/in
 import { findModel } from '../../models/src/manifest.ts';
 import { sha256Hex } from '../../models/src/resolve.ts';
 import { hasSegDev, SEG_DEV_DIR } from '../support/paths.ts';
-import { referenceConcat, referencePad, runReference, type NdArray } from '../support/tflite-float-reference.ts';
+import { refConcat, refPad, runTfliteReference, type RefTensor } from '../support/tflite-reference.ts';
 
 const require = createRequire(import.meta.url);
 const PACKAGE_DIR = join(require.resolve('@mediapipe/face_detection/package.json'), '..');
@@ -33,16 +33,16 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 describe('reference ops (the independent side of the comparison)', () => {
   it('PAD pads channels with zeros after the data, in NHWC order', () => {
-    const x: NdArray = { shape: [1, 1, 2, 2], data: Float32Array.of(1, 2, 3, 4) };
-    const padded = referencePad(x, [0, 0, 0, 0, 0, 0, 0, 2]);
+    const x: RefTensor<Float32Array> = { shape: [1, 1, 2, 2], data: Float32Array.of(1, 2, 3, 4) };
+    const padded = refPad(x, [0, 0, 0, 0, 0, 0, 0, 2]);
     expect(padded.shape).toEqual([1, 1, 2, 4]);
     expect(Array.from(padded.data)).toEqual([1, 2, 0, 0, 3, 4, 0, 0]);
   });
 
   it('CONCATENATION joins along the middle axis per outer index', () => {
-    const a: NdArray = { shape: [1, 2, 1], data: Float32Array.of(1, 2) };
-    const b: NdArray = { shape: [1, 1, 1], data: Float32Array.of(9) };
-    expect(Array.from(referenceConcat([a, b], 1).data)).toEqual([1, 2, 9]);
+    const a: RefTensor<Float32Array> = { shape: [1, 2, 1], data: Float32Array.of(1, 2) };
+    const b: RefTensor<Float32Array> = { shape: [1, 1, 1], data: Float32Array.of(9) };
+    expect(Array.from(refConcat([a, b], 1).data)).toEqual([1, 2, 9]);
   });
 });
 
@@ -61,17 +61,20 @@ describe.each(cases)('$id converted by our converter', ({ id, file, size }) => {
     try {
       const boxesName = entry.io.output.name;
       const scoresName = entry.io.extraOutputs![0]!.name;
-      const boxesIndex = model.tensors.find((t) => t.name === boxesName)!.index;
-      const scoresIndex = model.tensors.find((t) => t.name === scoresName)!.index;
+      // Graph output positions, by tensor name.
+      const boxesAt = model.outputs.findIndex((i) => model.tensors[i]!.name === boxesName);
+      const scoresAt = model.outputs.findIndex((i) => model.tensors[i]!.name === scoresName);
+      expect(boxesAt).toBeGreaterThanOrEqual(0);
+      expect(scoresAt).toBeGreaterThanOrEqual(0);
       for (const photo of ['eg1800_00904', 'hsd_0258']) {
         const input = await modelInput(join(SEG_DEV_DIR, `${photo}.jpg`), size);
-        const reference = runReference(model, { shape: [1, size, size, 3], data: input });
+        const reference = runTfliteReference(model, [{ shape: [1, size, size, 3], data: input }]);
         const onnx = await session.run({ input: new ort.Tensor('float32', input, [1, size, size, 3]) });
         const boxes = onnx[boxesName]!.data as Float32Array;
         const scores = onnx[scoresName]!.data as Float32Array;
         // Box offsets are in input pixels (up to ~±size); float32 summation order differs between the two.
-        const boxDiff = maxAbsDiff(boxes, reference.get(boxesIndex)!.data);
-        const scoreDiff = maxAbsDiff(scores, reference.get(scoresIndex)!.data);
+        const boxDiff = maxAbsDiff(boxes, reference[boxesAt]!.data);
+        const scoreDiff = maxAbsDiff(scores, reference[scoresAt]!.data);
         console.info(`${id} ${photo}: max |onnx - reference| boxes ${boxDiff.toExponential(2)}, scores ${scoreDiff.toExponential(2)}`);
         expect(boxDiff).toBeLessThan(2e-3);
         expect(scoreDiff).toBeLessThan(2e-3);
