@@ -101,4 +101,38 @@ describe('LivePipeline style thread', () => {
     for (let i = 0; i < 50 && liveStyleThreads() > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(liveStyleThreads()).toBe(0);
   });
+
+  it('keeps the style thread a switch retired, so that switching back reuses it (no new thread), and closes it with the pipeline', async () => {
+    const { liveStyleThreads } = await import('../../server/src/pipeline/style-thread.ts');
+    for (let i = 0; i < 50 && liveStyleThreads() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const before = liveStyleThreads();
+    const pipeline = await LivePipeline.create(context.runtime, context.catalog, { style: 'mosaic', target: 'whole', workingLongSide: 160, styleThread: true });
+    const out = createRgbImage(frame.width, frame.height);
+    let t = 0;
+    // Frames keep flowing while switching, as in a call (update() returns once a frame carries the new effect).
+    let streaming = true;
+    const stream = (async () => {
+      while (streaming) await pipeline.process(frame, (t += 33), out);
+    })();
+    const timed = async (style: string): Promise<number> => {
+      const started = performance.now();
+      await pipeline.update({ style });
+      return performance.now() - started;
+    };
+    const toCandy = await timed('candy'); // a new thread: start + model load
+    expect(liveStyleThreads()).toBe(before + 2); // candy runs, mosaic is kept aside
+    const backToMosaic = await timed('mosaic'); // the kept thread
+    expect(liveStyleThreads()).toBe(before + 2);
+    const toUdnie = await timed('udnie'); // a new thread; the older kept one (mosaic) goes, candy is kept
+    for (let i = 0; i < 50 && liveStyleThreads() > before + 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(liveStyleThreads()).toBe(before + 2);
+    console.log(`style switch with a new thread ${toCandy.toFixed(0)} / ${toUdnie.toFixed(0)} ms, back to the kept one ${backToMosaic.toFixed(0)} ms`);
+    expect(backToMosaic).toBeLessThan(toCandy);
+    expect(pipeline.effect.modelId).toBe(context.catalog.modelFor('udnie', 'live'));
+    streaming = false;
+    await stream;
+    pipeline.close();
+    for (let i = 0; i < 50 && liveStyleThreads() > before; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(liveStyleThreads()).toBe(before);
+  });
 });

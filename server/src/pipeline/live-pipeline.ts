@@ -26,6 +26,8 @@ interface StyleStage {
   readonly arbitrary?: boolean;
   readonly networkId?: string;
   setStyle?(style: { vector: Float32Array; strength: number; predictModelId: string | undefined; key: string }): Promise<void>;
+  /** False once the stage can no longer run (its thread crashed or was closed); undefined: always usable. */
+  readonly alive?: boolean;
   stylize(picture: RgbImage, out: RgbImage, maxLongSide: number): Promise<unknown>;
   close?(): void;
 }
@@ -157,6 +159,12 @@ export class LivePipeline {
   private closed = false;
   /** An idle arbitrary-style stage (see `spareArbitraryStage`). */
   private spare: Promise<StyleStage | undefined> | undefined;
+  /**
+   * The fixed-network style thread retired by the last switch, kept loaded (one, idle: a thread and a model, no
+   * CPU), so that switching back — the usual way people compare two looks — takes a frame instead of a thread start
+   * and a model load. `free` resolves once the retired stage's last frame is done.
+   */
+  private retired: { stage: StyleStage; free: Promise<unknown> } | undefined;
   /** Person selection stage, created the first time a people target is asked for. */
   private livePeople: LivePeople | null = null;
   private livePeopleLoading: Promise<LivePeople> | null = null;
@@ -211,6 +219,26 @@ export class LivePipeline {
     if (spare?.arbitrary && spare.networkId === networkId) return spare;
     spare?.close?.();
     return undefined;
+  }
+
+  /** Keeps `stage` as the retired fixed-network stage (closing the one kept before it). */
+  private retire(stage: StyleStage): void {
+    const older = this.retired;
+    if (older) void older.free.finally(() => older.stage.close?.());
+    this.retired = { stage, free: this.currentFrame };
+  }
+
+  /** The retired stage if it runs `key` (handed over: no longer kept as retired), once its last frame is done. */
+  private async takeRetired(key: string): Promise<StyleStage | undefined> {
+    const retired = this.retired;
+    if (retired?.stage.modelId !== key) return undefined;
+    this.retired = undefined;
+    await retired.free;
+    if (retired.stage.alive === false) {
+      retired.stage.close?.();
+      return undefined;
+    }
+    return retired.stage;
   }
 
   /** What tells one style stage from another: the network, plus look and strength for arbitrary-style looks. */
@@ -327,7 +355,7 @@ export class LivePipeline {
         if (spare?.setStyle && vector) {
           await spare.setStyle({ vector, strength: (strength ?? 100) / 100, predictModelId: this.catalog.arbitrary?.predictModelId, key });
           next = spare;
-        } else next = await LivePipeline.styleStage(this.runtime, this.catalog, wanted);
+        } else next = (vector ? undefined : await this.takeRetired(key)) ?? (await LivePipeline.styleStage(this.runtime, this.catalog, wanted));
       }
     }
     // Read the stage to retire only now, after the await: it is whatever frames use at the moment of the swap.
@@ -345,6 +373,7 @@ export class LivePipeline {
     if (previous && previous !== next) {
       // A replaced arbitrary-style stage becomes the spare (still loaded) instead of being closed.
       if (previous.arbitrary && !next?.arbitrary && this.options.spareArbitraryStage && !this.spare) this.spare = this.currentFrame.then(() => previous);
+      else if (!previous.arbitrary && previous.close) this.retire(previous);
       else void this.currentFrame.finally(() => previous.close?.());
     }
     if (next && !next.arbitrary) this.startSpare();
@@ -522,5 +551,8 @@ export class LivePipeline {
     // A spare still starting is closed once it is up.
     void this.spare?.then((spare) => spare?.close?.());
     this.spare = undefined;
+    const retired = this.retired;
+    this.retired = undefined;
+    if (retired) void retired.free.finally(() => retired.stage.close?.());
   }
 }

@@ -119,6 +119,11 @@ export class ThreadedStylizer {
     return { width: picture.width, height: picture.height };
   }
 
+  /** Whether the thread still takes frames (not closed, not crashed): a kept-aside stage is reused only then. */
+  get alive(): boolean {
+    return this.thread.running;
+  }
+
   /** Test hook: makes the thread throw an uncaught error (only when started with faultInjection). */
   injectCrash(): void {
     this.thread.injectCrash();
