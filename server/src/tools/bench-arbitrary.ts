@@ -55,10 +55,9 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
   const out: Record<string, unknown> = { loadAverageAtStart: loadavg().map((v) => Math.round(v * 100) / 100) };
   const runtime = new ModelRuntime({ ...readRuntimeConfig(), logger: quietLogger });
   const stylesDir = mkdtempSync(join(tmpdir(), 'deepphoto-bench-styles-'));
-  const previousDir = process.env.DEEPPHOTO_STYLES_DIR;
-  process.env.DEEPPHOTO_STYLES_DIR = stylesDir;
   try {
-    const catalog = await StyleCatalog.discover({}, () => {});
+    // The bench's own style goes to a temporary folder, never into the user styles of this checkout.
+    const catalog = await StyleCatalog.discover({ userStylesDir: stylesDir }, () => {});
     if (!catalog.arbitrary?.predictModelId) return { unavailable: [...catalog.unavailable.entries()].filter(([id]) => id.startsWith('arbitrary')) };
     const predict = await runtime.load(catalog.arbitrary.predictModelId);
     const pictureBytes = existsSync(options.stylePicture) ? readFileSync(options.stylePicture) : undefined;
@@ -89,8 +88,6 @@ export async function benchArbitrary(options: ArbitraryBenchOptions): Promise<Re
     return out;
   } finally {
     await runtime.close();
-    if (previousDir === undefined) delete process.env.DEEPPHOTO_STYLES_DIR;
-    else process.env.DEEPPHOTO_STYLES_DIR = previousDir;
     rmSync(stylesDir, { recursive: true, force: true });
   }
 }
