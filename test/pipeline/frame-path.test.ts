@@ -13,19 +13,7 @@ import { LivePipeline } from '../../server/src/pipeline/live-pipeline.ts';
 import { ModelRuntime } from '../../server/src/runtime/onnx.ts';
 import { StyleCatalog } from '../../server/src/styles/catalog.ts';
 import { quietLogger } from '../../server/src/context.ts';
-
-function scene(width: number, height: number, seed = 0): RgbImage {
-  const img = createRgbImage(width, height);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      const inside = ((x - width / 2) / (width * 0.22)) ** 2 + ((y - height * 0.6) / (height * 0.45)) ** 2 < 1;
-      img.data[i] = inside ? 210 : (x * 255) / width;
-      img.data[i + 1] = inside ? 160 : ((x >> 2) + (y >> 2) + seed) % 2 ? 200 : 60;
-      img.data[i + 2] = inside ? 130 : (y * 255) / height;
-    }
-  return img;
-}
+import { syntheticFrame } from '../../server/src/tools/synthetic-scene.ts';
 
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): { mean: number; max: number } {
   let sum = 0;
@@ -40,7 +28,7 @@ function meanAbsDiff(a: Uint8Array, b: Uint8Array): { mean: number; max: number 
 
 describe('native scaling', () => {
   it('upsamples RGB and masks like the JavaScript Resampler (bilinear), and refuses short buffers', () => {
-    const small = scene(256, 192);
+    const small = syntheticFrame(256, 192);
     const reference = createRgbImage(640, 480);
     new Resampler({ srcWidth: 256, srcHeight: 192, dstWidth: 640, dstHeight: 480, channels: 3 }).resize(small.data, 'HWC', reference.data, 'HWC');
     const native = createRgbImage(640, 480);
@@ -72,8 +60,8 @@ describe('native scaling', () => {
 
 describe('8-bit composite', () => {
   it('matches the float composite within one grey level, sure pixels bit-exact', () => {
-    const original = scene(64, 48, 0);
-    const styled = scene(64, 48, 1);
+    const original = syntheticFrame(64, 48, 0);
+    const styled = syntheticFrame(64, 48, 1);
     for (let i = 0; i < styled.data.length; i++) styled.data[i] = 255 - styled.data[i]!;
     const mask = createMask(64, 48);
     for (let i = 0; i < mask.data.length; i++) mask.data[i] = Math.round(((i * 37) % 256)) / 255;
@@ -97,7 +85,7 @@ describe('8-bit composite', () => {
 
 describe('style network layout conversions', () => {
   it('HWC bytes <-> CHW floats at equal size equal the resampler at equal size', () => {
-    const img = scene(40, 30);
+    const img = syntheticFrame(40, 30);
     const viaResampler = new Float32Array(40 * 30 * 3);
     new Resampler({ srcWidth: 40, srcHeight: 30, dstWidth: 40, dstHeight: 30, channels: 3 }).resize(img.data, 'HWC', viaResampler, 'CHW', 1 / 255, 0);
     const direct = new Float32Array(40 * 30 * 3);
@@ -120,7 +108,7 @@ describe('LivePipeline with the decoder-scaled working picture', () => {
     const a = await LivePipeline.create(runtime, catalog, { style: 'mosaic', target: 'background', styleThread: false });
     const b = await LivePipeline.create(runtime, catalog, { style: 'mosaic', target: 'background', styleThread: false });
     try {
-      const frame = scene(640, 480);
+      const frame = syntheticFrame(640, 480);
       const size = a.workingSize(640, 480);
       expect(size).toEqual({ width: 256, height: 192 });
       // In the product the decoder's scaler makes `small`; here the pipeline's own downscale does, so that the

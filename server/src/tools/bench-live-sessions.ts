@@ -13,10 +13,11 @@
  *   and much less sensitive than fps to other load on the machine.
  * Stage medians come from the timings each encoded frame carries.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { median } from '../eval/metrics.ts';
-import { createRgbImage, type RgbImage } from '../pipeline/image.ts';
+import { videoFrames } from '../eval/video-frames.ts';
+import { syntheticFrame } from './synthetic-scene.ts';
+import type { RgbImage } from '../pipeline/image.ts';
 import { createVp8Encoder } from '../live/codec/node-av.ts';
 import { FrameWorker, type EncodedOutput } from '../live/frame-worker-client.ts';
 import type { Target } from '@deepphoto/shared';
@@ -48,34 +49,11 @@ interface Packet {
 async function sourceFrames(options: LiveSessionsOptions): Promise<{ frames: RgbImage[]; source: string }> {
   const { width, height } = options;
   if (existsSync(options.video)) {
-    const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-i', options.video, '-vf', `scale=${width}:${height}:flags=area,fps=30`, '-frames:v', String(options.frames), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const chunks: Buffer[] = [];
-    for await (const chunk of ffmpeg.stdout) chunks.push(chunk as Buffer);
-    const all = Buffer.concat(chunks);
-    const size = width * height * 3;
     const frames: RgbImage[] = [];
-    for (let o = 0; o + size <= all.length; o += size) {
-      const image = createRgbImage(width, height);
-      image.data.set(all.subarray(o, o + size));
-      frames.push(image);
-    }
+    for await (const frame of videoFrames(options.video, { width, height, fps: 30, frames: options.frames, scaleFlags: 'area' })) frames.push(frame);
     if (frames.length > 0) return { frames, source: options.video };
   }
-  const frames = Array.from({ length: options.frames }, (_, f) => {
-    const image = createRgbImage(width, height);
-    const cx = width / 2 + Math.sin(f / 15) * width * 0.1;
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++) {
-        const i = (y * width + x) * 3;
-        const inside = ((x - cx) / (width * 0.22)) ** 2 + ((y - height * 0.6) / (height * 0.45)) ** 2 < 1;
-        image.data[i] = inside ? 210 : (x * 255) / width;
-        image.data[i + 1] = inside ? 160 : ((x >> 2) + (y >> 2)) % 2 ? 200 : 60;
-        image.data[i + 2] = inside ? 130 : (y * 255) / height;
-      }
-    return image;
-  });
+  const frames = Array.from({ length: options.frames }, (_, f) => syntheticFrame(width, height, Math.sin(f / 15) * width * 0.1));
   return { frames, source: 'synthetic' };
 }
 

@@ -29,6 +29,7 @@ import { Resampler } from '../pipeline/resample.ts';
 import { workingSize } from '../pipeline/stylize.ts';
 import { quietLogger } from '../context.ts';
 import { benchArbitrary } from './bench-arbitrary.ts';
+import { syntheticFrame } from './synthetic-scene.ts';
 import { benchLiveSessions, DEFAULT_BENCH_VIDEO } from './bench-live-sessions.ts';
 import type { Target } from '@deepphoto/shared';
 import { readRuntimeConfig } from '../config/config.ts';
@@ -51,20 +52,6 @@ const { values } = parseArgs({
   },
 });
 const iterations = Math.max(3, Number(values.iterations));
-
-/** A frame with structure at every scale: gradients, a bright "person" ellipse and fine stripes. */
-export function syntheticFrame(width: number, height: number): RgbImage {
-  const image = createRgbImage(width, height);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      const inside = ((x - width / 2) / (width * 0.22)) ** 2 + ((y - height * 0.6) / (height * 0.45)) ** 2 < 1;
-      image.data[i] = inside ? 210 : (x * 255) / width;
-      image.data[i + 1] = inside ? 160 : ((x >> 2) + (y >> 2)) % 2 ? 200 : 60;
-      image.data[i + 2] = inside ? 130 : (y * 255) / height;
-    }
-  return image;
-}
 
 async function time(fn: () => unknown | Promise<unknown>): Promise<{ medianMs: number; p90Ms: number; n: number }> {
   for (let i = 0; i < 2; i++) await fn(); // warm-up: JIT and ORT allocations
